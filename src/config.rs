@@ -1,0 +1,305 @@
+//! Typed, layered settings: built-in defaults → optional TOML file → `AIRGRID_*` environment → command-line
+//! flags (the last one wins). Everything is parsed and checked once, at start-up.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// All settings of one airgrid instance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `sqlite://PATH` (default `sqlite://airgrid.db`), `postgres://…` or `postgresql://…`.
+    pub database_url: DatabaseUrl,
+    /// Address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// `pretty` (human-readable) or `json` (one object per line).
+    pub log_format: LogFormat,
+    /// tracing env-filter directives, e.g. `info,airgrid=debug`.
+    pub log_filter: String,
+    /// Queries slower than this many milliseconds are logged at WARN.
+    pub slow_query_ms: u64,
+    /// HTTP worker threads; defaults to the number of CPU cores.
+    pub workers: Option<usize>,
+    /// Largest accepted request body for ordinary JSON endpoints, in bytes.
+    pub body_limit_bytes: usize,
+    /// Largest accepted request body for bulk imports, in bytes.
+    pub import_body_limit_bytes: usize,
+    /// Time a client has to send the request head, in seconds.
+    pub client_request_timeout_secs: u64,
+    /// Idle keep-alive connection lifetime, in seconds.
+    pub keep_alive_secs: u64,
+    /// Grace period for in-flight requests on SIGTERM/SIGINT, in seconds.
+    pub shutdown_timeout_secs: u64,
+    /// Most pooled database connections; defaults to 10 on PostgreSQL and 4 on SQLite.
+    pub pool_max_size: Option<u32>,
+    /// How long a request waits for a pooled connection before answering 503, in seconds.
+    pub pool_timeout_secs: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: DatabaseUrl::Sqlite("airgrid.db".into()),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            log_format: LogFormat::Pretty,
+            log_filter: "info".into(),
+            slow_query_ms: 200,
+            workers: None,
+            body_limit_bytes: 1024 * 1024,
+            import_body_limit_bytes: 64 * 1024 * 1024,
+            client_request_timeout_secs: 10,
+            keep_alive_secs: 75,
+            shutdown_timeout_secs: 30,
+            pool_max_size: None,
+            pool_timeout_secs: 5,
+        }
+    }
+}
+
+/// Values given on the command line; `None` leaves the lower layers in charge.
+#[derive(Debug, Default, Clone, Serialize, clap::Args)]
+pub struct Overrides {
+    /// Database URL [env: AIRGRID_DATABASE_URL or DATABASE_URL] [default: sqlite://airgrid.db]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// Listen address [env: AIRGRID_LISTEN] [default: 127.0.0.1:8080]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    /// Log format: pretty or json [env: AIRGRID_LOG_FORMAT] [default: pretty]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Settings {
+    /// Loads the layers in order of precedence and validates the result.
+    pub fn load(file: Option<&std::path::Path>, flags: &Overrides) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError(format!("configuration file {} does not exist", path.display())));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        let settings: Settings = figment
+            .merge(Env::raw().only(&["DATABASE_URL"]).lowercase(true))
+            .merge(Env::prefixed("AIRGRID_").ignore(&["CONFIG", "TEST_DATABASE_URL"]))
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .map_err(|e| ConfigError(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("body_limit_bytes", self.body_limit_bytes as u64),
+            ("import_body_limit_bytes", self.import_body_limit_bytes as u64),
+            ("pool_timeout_secs", self.pool_timeout_secs),
+            ("client_request_timeout_secs", self.client_request_timeout_secs),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(ConfigError(format!("{name} must be greater than 0")));
+        }
+        if self.pool_max_size == Some(0) || self.workers == Some(0) {
+            return Err(ConfigError("pool_max_size and workers must be greater than 0".into()));
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log_filter) {
+            return Err(ConfigError(format!("log_filter: {e}")));
+        }
+        Ok(())
+    }
+
+    pub fn pool_max_size(&self) -> u32 {
+        self.pool_max_size.unwrap_or(match self.database_url {
+            DatabaseUrl::Postgres(_) => 10,
+            DatabaseUrl::Sqlite(_) => 4,
+        })
+    }
+
+    pub fn pool_timeout(&self) -> Duration {
+        Duration::from_secs(self.pool_timeout_secs)
+    }
+
+    pub fn slow_query_threshold(&self) -> Duration {
+        Duration::from_millis(self.slow_query_ms)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// A database location whose scheme selects the backend. Its `Debug` and `Display` hide any password, so
+/// it can be logged.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// Path of the SQLite database file.
+    Sqlite(PathBuf),
+    /// A libpq connection URL.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        let path = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")).unwrap_or(raw);
+        if let Some((scheme, _)) = path.split_once("://") {
+            return Err(format!(
+                "unsupported database URL scheme `{scheme}`: use sqlite://PATH, postgres://… or postgresql://…"
+            ));
+        }
+        if path.is_empty() {
+            return Err("the SQLite database path is empty".into());
+        }
+        Ok(Self::Sqlite(path.into()))
+    }
+
+    /// The string to hand to the database driver. Contains the password: never log it.
+    pub fn expose(&self) -> String {
+        match self {
+            Self::Sqlite(path) => path.to_string_lossy().into_owned(),
+            Self::Postgres(url) => url.clone(),
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            Self::Postgres(url) => f.write_str(&redact_password(url)),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{self}\"")
+    }
+}
+
+impl Serialize for DatabaseUrl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Sqlite(_) => s.serialize_str(&self.to_string()),
+            Self::Postgres(url) => s.serialize_str(url),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DatabaseUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Self::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's test jail returns its large error type
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_selects_backend() {
+        assert_eq!(DatabaseUrl::parse("sqlite://a.db"), Ok(DatabaseUrl::Sqlite("a.db".into())));
+        assert_eq!(DatabaseUrl::parse("sqlite:a.db"), Ok(DatabaseUrl::Sqlite("a.db".into())));
+        assert_eq!(DatabaseUrl::parse("data/a.db"), Ok(DatabaseUrl::Sqlite("data/a.db".into())));
+        assert!(matches!(DatabaseUrl::parse("postgres://h/db"), Ok(DatabaseUrl::Postgres(_))));
+        assert!(matches!(DatabaseUrl::parse("postgresql://h/db"), Ok(DatabaseUrl::Postgres(_))));
+    }
+
+    #[test]
+    fn unknown_scheme_names_the_accepted_ones() {
+        let err = DatabaseUrl::parse("mysql://root@localhost/db").unwrap_err();
+        assert!(err.contains("mysql") && err.contains("sqlite://") && err.contains("postgres://"), "{err}");
+    }
+
+    #[test]
+    fn password_never_shows() {
+        let url = DatabaseUrl::parse("postgres://airgrid:s3cret@db:5432/airgrid?sslmode=require").unwrap();
+        for shown in [
+            url.to_string(),
+            format!("{url:?}"),
+            format!("{:?}", Settings { database_url: url.clone(), ..Default::default() }),
+        ] {
+            assert!(!shown.contains("s3cret"), "{shown}");
+            assert!(shown.contains("airgrid:***@db:5432/airgrid"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn flags_beat_environment_beats_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("airgrid.toml", "listen = \"127.0.0.1:1000\"\nslow_query_ms = 5\nlog_filter = \"warn\"")?;
+            jail.set_env("AIRGRID_LISTEN", "127.0.0.1:2000");
+            jail.set_env("AIRGRID_LOG_FILTER", "debug");
+            let flags = Overrides { listen: Some("127.0.0.1:3000".into()), ..Default::default() };
+            let s = Settings::load(Some("airgrid.toml".as_ref()), &flags).unwrap();
+            assert_eq!(s.listen.port(), 3000);
+            assert_eq!(s.log_filter, "debug");
+            assert_eq!(s.slow_query_ms, 5);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn plain_database_url_is_accepted_but_airgrid_prefix_wins() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("DATABASE_URL", "postgres://h/plain");
+            let s = Settings::load(None, &Overrides::default()).unwrap();
+            assert_eq!(s.database_url, DatabaseUrl::Postgres("postgres://h/plain".into()));
+            jail.set_env("AIRGRID_DATABASE_URL", "sqlite://x.db");
+            let s = Settings::load(None, &Overrides::default()).unwrap();
+            assert_eq!(s.database_url, DatabaseUrl::Sqlite("x.db".into()));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_stop_start_up() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("AIRGRID_DATABASE_URL", "mysql://x");
+            assert!(Settings::load(None, &Overrides::default()).is_err());
+            jail.set_env("AIRGRID_DATABASE_URL", "sqlite://x.db");
+            jail.set_env("AIRGRID_LOG_FORMAT", "xml");
+            assert!(Settings::load(None, &Overrides::default()).is_err());
+            jail.set_env("AIRGRID_LOG_FORMAT", "json");
+            jail.set_env("AIRGRID_BODY_LIMIT_BYTES", "0");
+            assert!(Settings::load(None, &Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+}

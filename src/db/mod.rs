@@ -1,0 +1,174 @@
+//! One code path for SQLite and PostgreSQL: [`AnyConnection`], its pool, and the embedded migrations.
+
+pub mod schema;
+mod slow_query;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{CustomizeConnection, R2D2Connection};
+use diesel::{Connection, ConnectionResult, PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::{DatabaseUrl, Settings};
+use crate::error::ApiError;
+
+/// A connection to whichever backend the configured URL names.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Runs generic diesel code on the concrete connection, for the few things diesel's multi-backend
+/// cannot express (upserts, batch inserts).
+#[macro_export]
+macro_rules! with_inner {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Postgresql($c) => $body,
+            $crate::db::AnyConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl AnyConnection {
+    /// Opens a connection; the URL's scheme, not trial and error, picks the backend.
+    pub fn open(url: &DatabaseUrl) -> ConnectionResult<Self> {
+        match url {
+            DatabaseUrl::Postgres(_) => PgConnection::establish(&url.expose()).map(Self::Postgresql),
+            DatabaseUrl::Sqlite(_) => SqliteConnection::establish(&url.expose()).map(Self::Sqlite),
+        }
+    }
+
+    fn migrations(&self) -> EmbeddedMigrations {
+        match self {
+            Self::Postgresql(_) => POSTGRES_MIGRATIONS,
+            Self::Sqlite(_) => SQLITE_MIGRATIONS,
+        }
+    }
+
+    /// Applies every pending migration and returns the versions applied.
+    pub fn migrate(&mut self) -> Result<Vec<String>, BoxError> {
+        let migrations = self.migrations();
+        Ok(self.run_pending_migrations(migrations)?.iter().map(ToString::to_string).collect())
+    }
+
+    /// Reverts every applied migration, newest first.
+    pub fn revert_all(&mut self) -> Result<Vec<String>, BoxError> {
+        let migrations = self.migrations();
+        Ok(self.revert_all_migrations(migrations)?.iter().map(ToString::to_string).collect())
+    }
+
+    /// True when the binary knows migrations the database has not applied.
+    pub fn migrations_pending(&mut self) -> Result<bool, BoxError> {
+        let migrations = self.migrations();
+        self.has_pending_migration(migrations)
+    }
+}
+
+/// Opens pooled connections by URL scheme, so a refused PostgreSQL connection reports its real cause.
+pub struct Manager {
+    url: DatabaseUrl,
+    slow_query: Duration,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+        let mut conn = AnyConnection::open(&self.url).map_err(diesel::r2d2::Error::ConnectionError)?;
+        conn.set_instrumentation(slow_query::SlowQueryLog::new(self.slow_query));
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// SQLite needs foreign keys switched on, a busy timeout for concurrent writers, and WAL so readers
+/// never wait for a writer.
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
+        if let AnyConnection::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                 PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// The shared database handle: a connection pool plus a way to run blocking diesel code off the async
+/// workers.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<Manager>,
+}
+
+impl Db {
+    /// Builds the pool, failing fast with the driver's own message when the database is unreachable.
+    pub fn connect(settings: &Settings) -> Result<Self, BoxError> {
+        let manager = Manager { url: settings.database_url.clone(), slow_query: settings.slow_query_threshold() };
+        // Surface the real cause (refused, bad password…) instead of r2d2's generic timeout.
+        use r2d2::ManageConnection;
+        drop(manager.connect().map_err(|e| format!("cannot connect to {}: {e}", settings.database_url))?);
+        let pool = r2d2::Pool::builder()
+            .max_size(settings.pool_max_size())
+            .min_idle(Some(1))
+            .connection_timeout(settings.pool_timeout())
+            .error_handler(Box::new(r2d2::LoggingErrorHandler))
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build_unchecked(manager);
+        Ok(Self { pool })
+    }
+
+    /// Checks out a connection on the calling thread (CLI commands, start-up).
+    pub fn get(&self) -> Result<PooledConnection, ApiError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || f(&mut *pool.get()?)).await?
+    }
+
+    /// Runs `f` inside one transaction: everything it writes lands, or nothing does.
+    pub async fn transaction<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| conn.transaction(f)).await
+    }
+
+    pub fn state(&self) -> r2d2::State {
+        self.pool.state()
+    }
+
+    pub fn max_size(&self) -> u32 {
+        self.pool.max_size()
+    }
+}

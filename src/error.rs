@@ -1,0 +1,217 @@
+//! The single error envelope: every failure leaves the service as an RFC 9457 `application/problem+json`
+//! document with a stable `type`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+#[schema(example = json!({
+    "type": "/problems/validation",
+    "title": "The request is not valid",
+    "status": 422,
+    "detail": "1 field is not valid",
+    "errors": [{"field": "level", "message": "must be between 1 and 4"}]
+}))]
+pub struct Problem {
+    /// Stable URI reference that identifies the kind of problem; clients branch on this.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short, human-readable summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// Explanation specific to this occurrence.
+    pub detail: String,
+    /// For validation problems: each offending field and what is wrong with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// One invalid input field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+pub struct FieldError {
+    /// Path of the field, e.g. `features[3].properties.code`.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+/// Every way a request can fail. Handlers and services return this; the variant decides status and type.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{detail}")]
+    MalformedBody { detail: String },
+    #[error("{detail}")]
+    InvalidParameter { detail: String },
+    #[error("{detail}")]
+    Validation { detail: String, errors: Vec<FieldError> },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("the request body is larger than the {limit} bytes allowed here")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the resource has changed since it was read; fetch it again and retry with the new ETag")]
+    PreconditionFailed,
+    #[error("this request must carry an If-Match header with the resource's current ETag")]
+    PreconditionRequired,
+    #[error("{0}")]
+    Unavailable(String),
+    /// Anything unexpected. The cause is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("{}: {}", one.field, one.message),
+            many => format!("{} fields are not valid", many.len()),
+        };
+        Self::Validation { detail, errors }
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+
+    /// The stable `type` slug and the `title` of this kind of problem.
+    fn kind(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::MalformedBody { .. } => ("malformed-body", "The request body could not be read"),
+            Self::InvalidParameter { .. } => ("invalid-parameter", "A path or query parameter is not valid"),
+            Self::Validation { .. } => ("validation", "The request is not valid"),
+            Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            Self::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
+            Self::NotFound(_) => ("not-found", "Not found"),
+            Self::Conflict(_) => ("conflict", "Conflict with the current state"),
+            Self::PreconditionFailed => ("precondition-failed", "Stale version"),
+            Self::PreconditionRequired => ("precondition-required", "If-Match required"),
+            Self::Unavailable(_) => ("unavailable", "Service temporarily unavailable"),
+            Self::Internal(_) => ("internal", "Internal server error"),
+        }
+    }
+
+    pub fn to_problem(&self) -> Problem {
+        let (slug, title) = self.kind();
+        let status = self.status_code();
+        let detail = match self {
+            Self::Internal(_) => {
+                "An unexpected error occurred. Quote the X-Request-Id header when reporting it.".into()
+            }
+            other => other.to_string(),
+        };
+        let errors = match self {
+            Self::Validation { errors, .. } => errors.clone(),
+            _ => Vec::new(),
+        };
+        Problem { kind: format!("/problems/{slug}"), title: title.into(), status: status.as_u16(), detail, errors }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::MalformedBody { .. } | Self::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
+            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(cause) => tracing::error!(%cause, "request failed"),
+            Self::Unavailable(cause) => tracing::warn!(%cause, "request refused: unavailable"),
+            _ => {}
+        }
+        problem_response(&self.to_problem())
+    }
+}
+
+pub fn problem_response(problem: &Problem) -> HttpResponse {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+    }
+    response.body(serde_json::to_string(problem).unwrap_or_default())
+}
+
+/// A problem for a response the framework produced without a body of ours (unknown route, wrong
+/// method, a handler timeout…), keyed by status so the `type` stays stable.
+pub fn problem_for_status(status: StatusCode) -> Problem {
+    let (slug, title, detail) = match status.as_u16() {
+        400 => ("bad-request", "Bad request", "The request could not be understood."),
+        404 => ("not-found", "Not found", "No resource exists at this path."),
+        405 => {
+            ("method-not-allowed", "Method not allowed", "This path does not support the method; see the Allow header.")
+        }
+        406 => ("not-acceptable", "Not acceptable", "The requested media type cannot be produced."),
+        408 => ("request-timeout", "Request timeout", "The request was not received in time."),
+        413 => ("payload-too-large", "Request body too large", "The request body is larger than allowed here."),
+        415 => {
+            ("unsupported-media-type", "Unsupported media type", "The request body has an unsupported content type.")
+        }
+        503 => ("unavailable", "Service temporarily unavailable", "Try again shortly."),
+        s if s >= 500 => (
+            "internal",
+            "Internal server error",
+            "An unexpected error occurred. Quote the X-Request-Id header when reporting it.",
+        ),
+        _ => ("http-error", "Request failed", "The request failed."),
+    };
+    Problem {
+        kind: format!("/problems/{slug}"),
+        title: title.into(),
+        status: status.as_u16(),
+        detail: detail.into(),
+        errors: Vec::new(),
+    }
+}
+
+impl From<r2d2::Error> for ApiError {
+    fn from(e: r2d2::Error) -> Self {
+        Self::Unavailable(format!("no database connection available: {e}"))
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => Self::NotFound("not found".into()),
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                Self::Unavailable("the database could not serialise concurrent writes; retry".into())
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        Self::internal(e)
+    }
+}

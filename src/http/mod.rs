@@ -1,0 +1,24 @@
+//! HTTP plumbing shared by every capability: body and query extractors that fail with problems, the
+//! fallback for unknown routes and wrong methods, and the guarantee that every error is problem+json.
+
+mod fallback;
+mod json;
+
+pub use fallback::{RouteTable, not_found_or_wrong_method, problems_everywhere};
+pub use json::{BodyLimit, Json, parse_json};
+
+use actix_web::web;
+
+use crate::error::ApiError;
+
+/// Extractor settings that turn the framework's query and path errors into problems.
+pub fn extractor_config(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::QueryConfig::default()
+            .error_handler(|err, _| ApiError::InvalidParameter { detail: format!("query string: {err}") }.into()),
+    )
+    .app_data(
+        web::PathConfig::default()
+            .error_handler(|err, _| ApiError::InvalidParameter { detail: format!("path: {err}") }.into()),
+    );
+}

@@ -1,0 +1,105 @@
+//! airgrid: a REST/JSON API for a city's grid-based air-pollution control.
+//!
+//! [`Application`] is the one way to start the service; `main`, the tests and the OpenAPI export all go
+//! through it or through [`routes`], so what is documented is what is served.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod ops;
+pub mod telemetry;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::http::Method;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::db::{BoxError, Db};
+use crate::http::{BodyLimit, RouteTable};
+
+/// Registers every documented route. The OpenAPI document is generated from this same function.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(ops::healthz).service(ops::readyz);
+}
+
+/// A configured, bound, migrated service, ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects to the database, applies pending migrations and binds the listener.
+    pub fn build(settings: Settings) -> Result<Self, BoxError> {
+        let db = Db::connect(&settings)?;
+        let applied = db.get()?.migrate()?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "applied database migrations");
+        }
+        let listener =
+            TcpListener::bind(settings.listen).map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+
+        let openapi = openapi::document();
+        let route_table = web::Data::new(RouteTable::new(
+            &openapi,
+            &[
+                ("/metrics", Method::GET),
+                ("/openapi.json", Method::GET),
+                ("/docs", Method::GET),
+                ("/docs/", Method::GET),
+            ],
+        ));
+        let metrics = ops::metrics(&db)?;
+        let openapi = Arc::new(openapi);
+        let body_limit = BodyLimit(settings.body_limit_bytes);
+        let db = web::Data::new(db);
+
+        let mut server = HttpServer::new(move || {
+            let app = App::new()
+                .into_utoipa_app()
+                .app_data(db.clone())
+                .app_data(route_table.clone())
+                .app_data(body_limit)
+                .configure(routes)
+                .openapi_service(|_| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*openapi).clone()))
+                .default_service(web::to(http::not_found_or_wrong_method))
+                .into_app()
+                .route("/docs", web::get().to(|| async { web::Redirect::to("/docs/") }));
+            app.configure(http::extractor_config)
+                .wrap(from_fn(http::problems_everywhere))
+                .wrap(metrics.clone())
+                .wrap(from_fn(telemetry::request_span))
+        })
+        .listen(listener)?
+        .shutdown_timeout(settings.shutdown_timeout_secs)
+        .client_request_timeout(Duration::from_secs(settings.client_request_timeout_secs))
+        .keep_alive(Duration::from_secs(settings.keep_alive_secs));
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        tracing::info!(listen = %settings.listen, port, database = %settings.database_url, "airgrid is serving");
+        Ok(Self { port, server: server.run() })
+    }
+
+    /// The bound port (useful with `listen = "127.0.0.1:0"`).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish within the shutdown timeout.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

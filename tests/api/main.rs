@@ -1,0 +1,10 @@
+//! Black-box tests of the HTTP API. Every test starts the real application on a fresh database:
+//! a temporary SQLite file, or a fresh PostgreSQL database when `AIRGRID_TEST_DATABASE_URL` names a
+//! server (see the README).
+
+mod helpers;
+
+mod errors;
+mod migrations;
+mod openapi;
+mod operations;
