@@ -28,4 +28,15 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document (JSON) to standard output.
     Openapi,
+    /// Load demo data (idempotent).
+    Seed {
+        #[command(subcommand)]
+        what: SeedData,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeedData {
+    /// The four-level demo grid of Shenyang (2,292 cells).
+    Demo,
 }

@@ -40,6 +40,14 @@ pub struct Settings {
     pub pool_max_size: Option<u32>,
     /// How long a request waits for a pooled connection before answering 503, in seconds.
     pub pool_timeout_secs: u64,
+    /// The city's time zone: what "today" means for validity dates and daily figures.
+    pub timezone: chrono_tz::Tz,
+    /// Largest share of a grid cell's area allowed outside its parent.
+    pub grid_outside_parent_tolerance: f64,
+    /// Largest overlap of two sibling cells, as a share of the smaller one.
+    pub grid_sibling_overlap_tolerance: f64,
+    /// How often an instance checks whether another changed the grid, in milliseconds (0 = every locate).
+    pub grid_refresh_interval_ms: u64,
 }
 
 impl Default for Settings {
@@ -58,6 +66,10 @@ impl Default for Settings {
             shutdown_timeout_secs: 30,
             pool_max_size: None,
             pool_timeout_secs: 5,
+            timezone: chrono_tz::Asia::Shanghai,
+            grid_outside_parent_tolerance: 0.05,
+            grid_sibling_overlap_tolerance: 0.02,
+            grid_refresh_interval_ms: 1000,
         }
     }
 }
@@ -116,6 +128,14 @@ impl Settings {
         if self.pool_max_size == Some(0) || self.workers == Some(0) {
             return Err(ConfigError("pool_max_size and workers must be greater than 0".into()));
         }
+        for (name, share) in [
+            ("grid_outside_parent_tolerance", self.grid_outside_parent_tolerance),
+            ("grid_sibling_overlap_tolerance", self.grid_sibling_overlap_tolerance),
+        ] {
+            if !(0.0..1.0).contains(&share) {
+                return Err(ConfigError(format!("{name} must be a share between 0 and 1")));
+            }
+        }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log_filter) {
             return Err(ConfigError(format!("log_filter: {e}")));
         }
@@ -131,6 +151,18 @@ impl Settings {
 
     pub fn pool_timeout(&self) -> Duration {
         Duration::from_secs(self.pool_timeout_secs)
+    }
+
+    pub fn grid_tolerances(&self) -> crate::domain::grid::Tolerances {
+        crate::domain::grid::Tolerances {
+            outside_parent: self.grid_outside_parent_tolerance,
+            sibling_overlap: self.grid_sibling_overlap_tolerance,
+        }
+    }
+
+    /// Today's date in the city's time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        chrono::Utc::now().with_timezone(&self.timezone).date_naive()
     }
 
     pub fn slow_query_threshold(&self) -> Duration {

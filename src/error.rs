@@ -40,11 +40,14 @@ pub struct FieldError {
     pub field: String,
     /// What is wrong with it.
     pub message: String,
+    /// The problem type of this entry, where it differs by entry (bulk imports).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self { field: field.into(), message: message.into(), kind: None }
     }
 }
 
@@ -57,6 +60,9 @@ pub enum ApiError {
     InvalidParameter { detail: String },
     #[error("{detail}")]
     Validation { detail: String, errors: Vec<FieldError> },
+    /// A domain rule refused the request (422 with a rule-specific type).
+    #[error("{detail}")]
+    Rule { slug: &'static str, title: &'static str, detail: String, errors: Vec<FieldError> },
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("the request body is larger than the {limit} bytes allowed here")]
@@ -95,6 +101,7 @@ impl ApiError {
             Self::MalformedBody { .. } => ("malformed-body", "The request body could not be read"),
             Self::InvalidParameter { .. } => ("invalid-parameter", "A path or query parameter is not valid"),
             Self::Validation { .. } => ("validation", "The request is not valid"),
+            Self::Rule { slug, title, .. } => (slug, title),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
             Self::NotFound(_) => ("not-found", "Not found"),
@@ -116,7 +123,7 @@ impl ApiError {
             other => other.to_string(),
         };
         let errors = match self {
-            Self::Validation { errors, .. } => errors.clone(),
+            Self::Validation { errors, .. } | Self::Rule { errors, .. } => errors.clone(),
             _ => Vec::new(),
         };
         Problem { kind: format!("/problems/{slug}"), title: title.into(), status: status.as_u16(), detail, errors }
@@ -127,7 +134,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::MalformedBody { .. } | Self::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
-            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation { .. } | Self::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,

@@ -6,7 +6,9 @@
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod error;
+pub mod grid;
 pub mod http;
 pub mod openapi;
 pub mod ops;
@@ -30,7 +32,7 @@ use crate::http::{BodyLimit, RouteTable};
 
 /// Registers every documented route. The OpenAPI document is generated from this same function.
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(ops::healthz).service(ops::readyz);
+    cfg.service(ops::healthz).service(ops::readyz).configure(grid::routes);
 }
 
 /// A configured, bound, migrated service, ready to run.
@@ -43,10 +45,18 @@ impl Application {
     /// Connects to the database, applies pending migrations and binds the listener.
     pub fn build(settings: Settings) -> Result<Self, BoxError> {
         let db = Db::connect(&settings)?;
-        let applied = db.get()?.migrate()?;
+        let mut conn = db.get()?;
+        let applied = conn.migrate()?;
         if !applied.is_empty() {
             tracing::info!(?applied, "applied database migrations");
         }
+        let snapshot = grid::live::Snapshot::load(&mut conn, settings.today())?;
+        drop(conn);
+        tracing::info!(cells = snapshot.index.len(), "grid index built");
+        let live = web::Data::new(grid::live::LiveIndex::new(
+            snapshot,
+            Duration::from_millis(settings.grid_refresh_interval_ms),
+        ));
         let listener =
             TcpListener::bind(settings.listen).map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -63,13 +73,16 @@ impl Application {
         ));
         let metrics = ops::metrics(&db)?;
         let openapi = Arc::new(openapi);
-        let body_limit = BodyLimit(settings.body_limit_bytes);
+        let body_limit = BodyLimit { json: settings.body_limit_bytes, bulk: settings.import_body_limit_bytes };
         let db = web::Data::new(db);
+        let settings_data = web::Data::new(settings.clone());
 
         let mut server = HttpServer::new(move || {
             let app = App::new()
                 .into_utoipa_app()
                 .app_data(db.clone())
+                .app_data(settings_data.clone())
+                .app_data(live.clone())
                 .app_data(route_table.clone())
                 .app_data(body_limit)
                 .configure(routes)

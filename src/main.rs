@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use airgrid::cli::{Cli, Command};
+use airgrid::cli::{Cli, Command, SeedData};
 use airgrid::config::Settings;
 use airgrid::db::{BoxError, Db};
 use airgrid::{Application, openapi, telemetry};
@@ -33,6 +33,19 @@ fn run(cli: Cli) -> Result<(), BoxError> {
                 "applied {} migration(s){}",
                 applied.len(),
                 if applied.is_empty() { String::new() } else { format!(": {}", applied.join(", ")) }
+            );
+        }
+        Command::Seed { what: SeedData::Demo } => {
+            let db = Db::connect(&settings)?;
+            db.get()?.migrate()?;
+            let s = airgrid::grid::seed::seed_demo(&db, &settings).inspect_err(|e| {
+                if let Some(airgrid::error::ApiError::Rule { errors, .. }) = e.downcast_ref() {
+                    errors.iter().for_each(|e| eprintln!("  {}: {}", e.field, e.message));
+                }
+            })?;
+            println!(
+                "demo grid: {} cells, {} created, {} updated, {} unchanged",
+                s.total, s.created, s.updated, s.unchanged
             );
         }
         Command::Openapi => unreachable!("handled above"),

@@ -6,6 +6,7 @@ use utoipa::openapi::path::Operation;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa_actix_web::AppExt;
 
+use crate::domain::crs::Crs;
 use crate::error::{FieldError, Problem};
 
 #[derive(OpenApi)]
@@ -18,8 +19,10 @@ use crate::error::{FieldError, Problem};
                        document whose `type` is stable; clients branch on `type`, not on `title` or `detail`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, Crs)),
     tags(
+        (name = "grid", description = "The four-level grid (city → district/county → street/township → community/village): \
+                 cells with boundaries, responsible people with history, GeoJSON export and import, and point location"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
 )]

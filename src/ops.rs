@@ -26,6 +26,7 @@ pub struct Health {
 
 /// Liveness: the process is up and serving HTTP.
 #[utoipa::path(
+    operation_id = "healthz",
     tag = "operations",
     responses((status = 200, description = "The process is alive", body = Health, example = json!({"status": "ok"}))),
 )]
@@ -36,6 +37,7 @@ pub async fn healthz() -> web::Json<Health> {
 
 /// Readiness: the database answers and its schema is current.
 #[utoipa::path(
+    operation_id = "readyz",
     tag = "operations",
     responses(
         (status = 200, description = "Ready to serve", body = Health, example = json!({"status": "ready", "database": "sqlite"})),

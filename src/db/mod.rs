@@ -98,19 +98,17 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
-/// SQLite needs foreign keys switched on, a busy timeout for concurrent writers, and WAL so readers
-/// never wait for a writer.
+/// SQLite needs foreign keys switched on and a busy timeout for concurrent writers on every
+/// connection. (WAL, so readers never wait for a writer, is a property of the file, set once in
+/// [`Db::connect`].)
 #[derive(Debug)]
 struct SqlitePragmas;
 
 impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
         if let AnyConnection::Sqlite(c) = conn {
-            c.batch_execute(
-                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                 PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
-            )
-            .map_err(diesel::r2d2::Error::QueryError)?;
+            c.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;")
+                .map_err(diesel::r2d2::Error::QueryError)?;
         }
         Ok(())
     }
@@ -129,7 +127,11 @@ impl Db {
         let manager = Manager { url: settings.database_url.clone(), slow_query: settings.slow_query_threshold() };
         // Surface the real cause (refused, bad password…) instead of r2d2's generic timeout.
         use r2d2::ManageConnection;
-        drop(manager.connect().map_err(|e| format!("cannot connect to {}: {e}", settings.database_url))?);
+        let mut first = manager.connect().map_err(|e| format!("cannot connect to {}: {e}", settings.database_url))?;
+        if let AnyConnection::Sqlite(c) = &mut first {
+            c.batch_execute("PRAGMA journal_mode = WAL;")?;
+        }
+        drop(first);
         let pool = r2d2::Pool::builder()
             .max_size(settings.pool_max_size())
             .min_idle(Some(1))
@@ -171,4 +173,15 @@ impl Db {
     pub fn max_size(&self) -> u32 {
         self.pool.max_size()
     }
+}
+
+/// The current UTC time at the precision both backends store (microseconds).
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6).naive_utc()
+}
+
+/// A new time-ordered identifier.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
 }

@@ -13,44 +13,71 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldError};
 
-/// The largest body a route accepts; set as app data (the import routes raise it).
+/// The largest body ordinary routes accept, and the larger one bulk imports accept; set as app data.
 #[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
+pub struct BodyLimit {
+    pub json: usize,
+    pub bulk: usize,
+}
 
-/// A parsed JSON request body.
+/// A parsed JSON request body, at most `BodyLimit::json` bytes.
 #[derive(Debug)]
 pub struct Json<T>(pub T);
+
+/// A parsed JSON request body for bulk imports, at most `BodyLimit::bulk` bytes.
+#[derive(Debug)]
+pub struct BulkJson<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req.app_data::<BodyLimit>().map_or(1024 * 1024, |l| l.0);
-        let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let declared_length =
-            req.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
-        Box::pin(async move {
-            if !content_type.as_deref().is_some_and(is_json) {
-                return Err(ApiError::UnsupportedMediaType(format!(
-                    "expected a JSON body (Content-Type: application/json), got {}",
-                    content_type.as_deref().unwrap_or("no Content-Type")
-                )));
-            }
-            if declared_length.is_some_and(|n| n > limit) {
+        let limit = req.app_data::<BodyLimit>().map_or(1024 * 1024, |l| l.json);
+        let body = read_json(req, payload, limit);
+        Box::pin(async move { body.await.map(Json) })
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for BulkJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<BodyLimit>().map_or(64 * 1024 * 1024, |l| l.bulk);
+        let body = read_json(req, payload, limit);
+        Box::pin(async move { body.await.map(BulkJson) })
+    }
+}
+
+fn read_json<T: DeserializeOwned + 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    limit: usize,
+) -> impl Future<Output = Result<T, ApiError>> + 'static {
+    let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let declared_length =
+        req.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    async move {
+        if !content_type.as_deref().is_some_and(is_json) {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "expected a JSON body (Content-Type: application/json), got {}",
+                content_type.as_deref().unwrap_or("no Content-Type")
+            )));
+        }
+        if declared_length.is_some_and(|n| n > limit) {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        let mut body = BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| ApiError::MalformedBody { detail: e.to_string() })?;
+            if body.len() + chunk.len() > limit {
                 return Err(ApiError::PayloadTooLarge { limit });
             }
-            let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::MalformedBody { detail: e.to_string() })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge { limit });
-                }
-                body.extend_from_slice(&chunk);
-            }
-            parse_json(&body).map(Json)
-        })
+            body.extend_from_slice(&chunk);
+        }
+        parse_json(&body)
     }
 }
 

@@ -15,11 +15,15 @@ fn committed_document_matches_the_code() {
 fn every_operation_is_documented() {
     let doc = serde_json::to_value(airgrid::openapi::document()).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let mut operation_ids = std::collections::BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             let name = format!("{method} {path}");
             assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{name} has no summary");
-            assert!(op["operationId"].is_string(), "{name} has no operationId");
+            assert!(
+                operation_ids.insert(op["operationId"].as_str().unwrap().to_owned()),
+                "{name}: duplicate operationId"
+            );
             let responses = op["responses"].as_object().unwrap();
             assert!(
                 responses.keys().any(|s| s.starts_with('2') || s.starts_with('3')),

@@ -1,0 +1,249 @@
+//! Cell boundaries: GeoJSON Polygon or MultiPolygon in WGS-84, parsed once into a checked shape.
+
+use geo::{
+    Area, BooleanOps, BoundingRect, Coord, Intersects, LineString, MultiPolygon, Point, Polygon, Rect, Validation,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A GeoJSON Polygon or MultiPolygon geometry, longitude first, WGS-84.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type")]
+#[schema(example = json!({"type": "Polygon", "coordinates": [[[123.40, 41.78], [123.45, 41.78], [123.45, 41.82], [123.40, 41.82], [123.40, 41.78]]]}))]
+pub enum GeometryJson {
+    Polygon {
+        /// Rings of [lon, lat] positions; the first is the exterior, the rest are holes.
+        coordinates: Vec<Vec<Vec<f64>>>,
+    },
+    MultiPolygon {
+        /// Polygons, each a list of rings of [lon, lat] positions.
+        coordinates: Vec<Vec<Vec<Vec<f64>>>>,
+    },
+}
+
+/// Why a geometry is not an acceptable boundary.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GeometryError {
+    #[error("{ring} has {count} positions; a ring needs at least 4")]
+    TooFewPositions { ring: String, count: usize },
+    #[error("{ring} is not closed: its first and last positions differ")]
+    Unclosed { ring: String },
+    #[error("{ring} has a position that is not [longitude, latitude]")]
+    BadPosition { ring: String },
+    #[error("{ring} has a coordinate that is not a finite number")]
+    NotFinite { ring: String },
+    #[error("{ring} has a coordinate out of range (longitude −180…180, latitude −90…90)")]
+    OutOfRange { ring: String },
+    #[error("the geometry has no polygon")]
+    Empty,
+    #[error("the geometry is not valid: {0}")]
+    Invalid(String),
+}
+
+/// A validated boundary with its bounding box.
+#[derive(Debug, Clone)]
+pub struct Boundary {
+    shape: MultiPolygon<f64>,
+    bbox: Rect<f64>,
+    area: f64,
+}
+
+impl Boundary {
+    /// Parses and fully validates a boundary received from a client.
+    pub fn parse(json: &GeometryJson) -> Result<Self, GeometryError> {
+        let boundary = Self::from_trusted(json)?;
+        if let Some(problem) = boundary.shape.validation_errors().into_iter().next() {
+            return Err(GeometryError::Invalid(problem.to_string()));
+        }
+        if boundary.area == 0.0 {
+            return Err(GeometryError::Invalid("the area is zero".into()));
+        }
+        Ok(boundary)
+    }
+
+    /// Builds a boundary that was validated when it was stored, skipping the costly validity check.
+    pub fn from_trusted(json: &GeometryJson) -> Result<Self, GeometryError> {
+        let polygons = match json {
+            GeometryJson::Polygon { coordinates } => vec![polygon(coordinates, "")?],
+            GeometryJson::MultiPolygon { coordinates } => coordinates
+                .iter()
+                .enumerate()
+                .map(|(i, rings)| polygon(rings, &format!("polygon {i}, ")))
+                .collect::<Result<_, _>>()?,
+        };
+        let shape = MultiPolygon::new(polygons);
+        let bbox = shape.bounding_rect().ok_or(GeometryError::Empty)?;
+        let area = shape.unsigned_area();
+        Ok(Self { shape, bbox, area })
+    }
+
+    pub fn shape(&self) -> &MultiPolygon<f64> {
+        &self.shape
+    }
+
+    pub fn into_shape(self) -> MultiPolygon<f64> {
+        self.shape
+    }
+
+    pub fn bbox(&self) -> Rect<f64> {
+        self.bbox
+    }
+
+    /// True when the point lies inside or on the boundary.
+    pub fn covers(&self, lon: f64, lat: f64) -> bool {
+        self.shape.intersects(&Point::new(lon, lat))
+    }
+
+    /// Share of this boundary's area that lies outside `parent` (0 = fully inside).
+    pub fn fraction_outside(&self, parent: &Boundary) -> f64 {
+        if !self.bbox.intersects(&parent.bbox) {
+            return 1.0;
+        }
+        self.shape.difference(&parent.shape).unsigned_area() / self.area
+    }
+
+    /// Overlap area as a share of the smaller of the two boundaries (0 = disjoint or touching).
+    pub fn overlap_fraction(&self, other: &Boundary) -> f64 {
+        if !self.bbox.intersects(&other.bbox) {
+            return 0.0;
+        }
+        self.shape.intersection(&other.shape).unsigned_area() / self.area.min(other.area)
+    }
+}
+
+fn polygon(rings: &[Vec<Vec<f64>>], prefix: &str) -> Result<Polygon<f64>, GeometryError> {
+    if rings.is_empty() {
+        return Err(GeometryError::Empty);
+    }
+    let mut rings = rings.iter().enumerate().map(|(i, ring)| {
+        let name = if i == 0 { format!("{prefix}exterior ring") } else { format!("{prefix}hole {i}") };
+        line_string(ring, name)
+    });
+    let exterior = rings.next().expect("checked non-empty")?;
+    let holes = rings.collect::<Result<Vec<_>, _>>()?;
+    Ok(Polygon::new(exterior, holes))
+}
+
+fn line_string(positions: &[Vec<f64>], ring: String) -> Result<LineString<f64>, GeometryError> {
+    if positions.len() < 4 {
+        return Err(GeometryError::TooFewPositions { ring, count: positions.len() });
+    }
+    let mut coords = Vec::with_capacity(positions.len());
+    for position in positions {
+        let (x, y) = match position.as_slice() {
+            [x, y] | [x, y, _] => (*x, *y),
+            _ => return Err(GeometryError::BadPosition { ring }),
+        };
+        if !x.is_finite() || !y.is_finite() {
+            return Err(GeometryError::NotFinite { ring });
+        }
+        if !(-180.0..=180.0).contains(&x) || !(-90.0..=90.0).contains(&y) {
+            return Err(GeometryError::OutOfRange { ring });
+        }
+        coords.push(Coord { x, y });
+    }
+    if coords.first() != coords.last() {
+        return Err(GeometryError::Unclosed { ring });
+    }
+    Ok(LineString::new(coords))
+}
+
+impl GeometryJson {
+    /// The same geometry with every position passed through `f` (for coordinate-system conversion).
+    pub fn map_positions(&self, f: impl Fn(f64, f64) -> (f64, f64)) -> Self {
+        let ring = |r: &Vec<Vec<f64>>| {
+            r.iter()
+                .map(|p| match p.as_slice() {
+                    [x, y, rest @ ..] => {
+                        let (x, y) = f(*x, *y);
+                        [x, y].into_iter().chain(rest.iter().copied()).collect()
+                    }
+                    other => other.to_vec(),
+                })
+                .collect()
+        };
+        let polygon = |p: &Vec<Vec<Vec<f64>>>| p.iter().map(ring).collect();
+        match self {
+            Self::Polygon { coordinates } => Self::Polygon { coordinates: polygon(coordinates) },
+            Self::MultiPolygon { coordinates } => {
+                Self::MultiPolygon { coordinates: coordinates.iter().map(polygon).collect() }
+            }
+        }
+    }
+}
+
+impl From<&MultiPolygon<f64>> for GeometryJson {
+    fn from(shape: &MultiPolygon<f64>) -> Self {
+        let ring = |ls: &LineString<f64>| ls.0.iter().map(|c| vec![c.x, c.y]).collect::<Vec<_>>();
+        let rings = |p: &Polygon<f64>| std::iter::once(p.exterior()).chain(p.interiors()).map(ring).collect::<Vec<_>>();
+        match shape.0.as_slice() {
+            [one] => GeometryJson::Polygon { coordinates: rings(one) },
+            many => GeometryJson::MultiPolygon { coordinates: many.iter().map(rings).collect() },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub fn square(x0: f64, y0: f64, size: f64) -> GeometryJson {
+        let (x1, y1) = (x0 + size, y0 + size);
+        GeometryJson::Polygon {
+            coordinates: vec![vec![vec![x0, y0], vec![x1, y0], vec![x1, y1], vec![x0, y1], vec![x0, y0]]],
+        }
+    }
+
+    fn ring(positions: &[(f64, f64)]) -> GeometryJson {
+        GeometryJson::Polygon { coordinates: vec![positions.iter().map(|(x, y)| vec![*x, *y]).collect()] }
+    }
+
+    #[test]
+    fn accepts_a_square_and_knows_its_box() {
+        let b = Boundary::parse(&square(123.0, 41.0, 0.5)).unwrap();
+        assert_eq!(b.bbox().min(), Coord { x: 123.0, y: 41.0 });
+        assert!(b.covers(123.25, 41.25));
+        assert!(b.covers(123.0, 41.2), "the border belongs to the cell");
+        assert!(!b.covers(122.9, 41.2));
+    }
+
+    #[test]
+    fn rejects_each_kind_of_bad_ring() {
+        let unclosed = ring(&[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]);
+        assert!(matches!(Boundary::parse(&unclosed), Err(GeometryError::Unclosed { .. })));
+        let short = ring(&[(0.0, 0.0), (1.0, 0.0), (0.0, 0.0)]);
+        assert!(matches!(Boundary::parse(&short), Err(GeometryError::TooFewPositions { count: 3, .. })));
+        let far = ring(&[(0.0, 0.0), (200.0, 0.0), (1.0, 1.0), (0.0, 0.0)]);
+        assert!(matches!(Boundary::parse(&far), Err(GeometryError::OutOfRange { .. })));
+        let bowtie = ring(&[(0.0, 0.0), (1.0, 1.0), (1.0, 0.0), (0.0, 1.0), (0.0, 0.0)]);
+        assert!(matches!(Boundary::parse(&bowtie), Err(GeometryError::Invalid(_))), "{:?}", Boundary::parse(&bowtie));
+        let nan = ring(&[(0.0, 0.0), (f64::NAN, 0.0), (1.0, 1.0), (0.0, 0.0)]);
+        assert!(matches!(Boundary::parse(&nan), Err(GeometryError::NotFinite { .. })));
+        let flat = ring(&[(0.0, 0.0), (1.0, 0.0), (2.0, 0.0), (0.0, 0.0)]);
+        assert!(Boundary::parse(&flat).is_err());
+        let point =
+            GeometryJson::Polygon { coordinates: vec![vec![vec![0.0], vec![1.0, 0.0], vec![1.0, 1.0], vec![0.0]]] };
+        assert!(matches!(Boundary::parse(&point), Err(GeometryError::BadPosition { .. })));
+    }
+
+    #[test]
+    fn measures_containment_and_overlap() {
+        let parent = Boundary::parse(&square(0.0, 0.0, 10.0)).unwrap();
+        let inside = Boundary::parse(&square(1.0, 1.0, 2.0)).unwrap();
+        let half_out = Boundary::parse(&square(9.0, 1.0, 2.0)).unwrap();
+        assert_eq!(inside.fraction_outside(&parent), 0.0);
+        assert!((half_out.fraction_outside(&parent) - 0.5).abs() < 1e-9);
+
+        let neighbour = Boundary::parse(&square(3.0, 1.0, 2.0)).unwrap();
+        assert_eq!(inside.overlap_fraction(&neighbour), 0.0, "sharing an edge is not overlapping");
+        let shifted = Boundary::parse(&square(2.0, 1.0, 2.0)).unwrap();
+        assert!((inside.overlap_fraction(&shifted) - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn geojson_round_trip() {
+        let json = square(1.0, 2.0, 3.0);
+        let b = Boundary::parse(&json).unwrap();
+        assert_eq!(GeometryJson::from(b.shape()), json);
+    }
+}

@@ -1,0 +1,5 @@
+//! Pure domain logic: parsed values, rules and calculations. No HTTP, no database.
+
+pub mod crs;
+pub mod geometry;
+pub mod grid;

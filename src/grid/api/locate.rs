@@ -1,0 +1,107 @@
+//! Point location: which cell of each level contains a point, and who is responsible there.
+
+use actix_web::{HttpResponse, get, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::people::Person;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::domain::crs::Crs;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::grid::live::LiveIndex;
+use crate::grid::store;
+
+/// A point to locate.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LocateQuery {
+    /// Longitude in `crs`.
+    #[param(example = 123.4)]
+    lon: f64,
+    /// Latitude in `crs`.
+    #[param(example = 41.79)]
+    lat: f64,
+    /// `wgs84` (default), `gcj02` or `bd09`.
+    #[serde(default)]
+    crs: Crs,
+}
+
+/// A cell in a located chain.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChainCell {
+    /// Cell code.
+    pub code: String,
+    /// Display name.
+    pub name: String,
+    /// 1 city … 4 community/village.
+    pub level: i32,
+}
+
+/// Where a point lies in the grid.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "lon": 123.4, "lat": 41.79,
+    "cells": [{"code": "210100", "name": "沈阳市", "level": 1}, {"code": "210102", "name": "和平区", "level": 2}],
+    "people": []
+}))]
+pub struct Located {
+    /// The point in WGS-84, after conversion from the request's `crs`.
+    pub lon: f64,
+    /// The point in WGS-84.
+    pub lat: f64,
+    /// From level 1 down to the deepest cell containing the point; empty outside the grid.
+    pub cells: Vec<ChainCell>,
+    /// People responsible today for the deepest cell.
+    pub people: Vec<Person>,
+}
+
+/// Locate a point in the grid
+///
+/// Answers from the in-memory index. A point on a border shared by cells belongs to the deepest level
+/// that covers it and, at that level, to the cell with the smallest code; the chain is that cell and its
+/// ancestors. A point outside every cell gets an empty chain.
+#[utoipa::path(
+    operation_id = "locate_point",
+    tag = "grid",
+    params(LocateQuery),
+    responses(
+        (status = 200, description = "The chain of cells and the responsible people", body = Located),
+        (status = 422, description = "Coordinates out of range", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/locate")]
+pub async fn locate(
+    db: web::Data<Db>,
+    settings: web::Data<Settings>,
+    live: web::Data<LiveIndex>,
+    query: web::Query<LocateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let mut errors = Vec::new();
+    if !(-180.0..=180.0).contains(&query.lon) {
+        errors.push(FieldError::new("lon", "must be between -180 and 180"));
+    }
+    if !(-90.0..=90.0).contains(&query.lat) {
+        errors.push(FieldError::new("lat", "must be between -90 and 90"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let (lon, lat) = query.crs.to_wgs84(query.lon, query.lat);
+    let today = settings.today();
+    let snapshot = live.current(&db, today).await?;
+    let chain = snapshot.index.locate(lon, lat);
+    let cells: Vec<ChainCell> = chain
+        .iter()
+        .map(|c| ChainCell { code: c.code.to_string(), name: c.name.clone(), level: c.level.get().into() })
+        .collect();
+    let people = match cells.last() {
+        Some(deepest) => {
+            let code = deepest.code.clone();
+            let rows = db.run(move |conn| Ok(store::people_of(conn, &code, Some(today))?)).await?;
+            rows.into_iter().map(Person::from_row).collect::<Result<_, _>>()?
+        }
+        None => Vec::new(),
+    };
+    Ok(HttpResponse::Ok().json(Located { lon, lat, cells, people }))
+}

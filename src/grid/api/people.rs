@@ -1,0 +1,366 @@
+//! Responsible people of a cell, with history: who was responsible for cell X on day D.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{double_option, parse_code, parse_name};
+use crate::db::{self, Db};
+use crate::domain::grid::{CellCode, Duty};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::grid::store::{self, PersonRow};
+use crate::http::{IfMatch, Json, etag};
+
+/// A person responsible for a cell over a period.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019a0c5e-8f1e-7c3a-9b2d-3f4e5a6b7c8d", "cell_code": "210102001", "name": "王丽", "phone": "13800000000",
+    "account_id": null, "role": "grid_worker", "valid_from": "2026-01-01", "valid_to": null, "version": 1,
+    "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
+}))]
+pub struct Person {
+    /// Identifier of this assignment.
+    pub id: String,
+    /// The cell.
+    pub cell_code: String,
+    /// Full name.
+    pub name: String,
+    /// Contact phone.
+    pub phone: Option<String>,
+    /// Sign-in account of the person, when there is one.
+    pub account_id: Option<String>,
+    /// What the person does for the cell.
+    pub role: Duty,
+    /// First day of responsibility.
+    pub valid_from: NaiveDate,
+    /// First day no longer responsible; null while current.
+    pub valid_to: Option<NaiveDate>,
+    /// Version, also sent as the ETag.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Person {
+    pub fn from_row(row: PersonRow) -> Result<Self, ApiError> {
+        Ok(Self {
+            role: Duty::parse(&row.role).ok_or_else(|| ApiError::internal(format!("unknown duty {}", row.role)))?,
+            id: row.id,
+            cell_code: row.cell_code,
+            name: row.name,
+            phone: row.phone,
+            account_id: row.account_id,
+            valid_from: row.valid_from,
+            valid_to: row.valid_to,
+            version: row.version,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        })
+    }
+}
+
+/// Which assignments to list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeopleQuery {
+    /// Only the people responsible on this day; without it, the whole history.
+    as_of: Option<NaiveDate>,
+}
+
+/// List a cell's responsible people
+///
+/// The whole history ordered by start day, or with `as_of` who was responsible on that day.
+#[utoipa::path(
+    operation_id = "list_cell_people",
+    tag = "grid",
+    params(("code" = String, Path, description = "Cell code", example = "210102001"), PeopleQuery),
+    responses(
+        (status = 200, description = "Assignments", body = Vec<Person>),
+        (status = 404, description = "No cell has this code", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/cells/{code}/people")]
+pub async fn list(
+    db: web::Data<Db>,
+    code: web::Path<String>,
+    query: web::Query<PeopleQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let code = parse_code(&code)?;
+    let as_of = query.as_of;
+    let rows = db
+        .run(move |conn| {
+            cell_exists(conn, &code)?;
+            Ok(store::people_of(conn, code.as_str(), as_of)?)
+        })
+        .await?;
+    let people = rows.into_iter().map(Person::from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(people))
+}
+
+/// A new assignment.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "王丽", "phone": "13800000000", "role": "grid_worker", "valid_from": "2026-01-01"}))]
+pub struct NewPerson {
+    /// Full name, 1–100 characters.
+    name: String,
+    /// Contact phone: digits, spaces, `+` and `-`, 3–32 characters.
+    phone: Option<String>,
+    /// Sign-in account of the person, if any.
+    account_id: Option<String>,
+    /// What the person does for the cell.
+    #[schema(value_type = Duty)]
+    role: String,
+    /// First day of responsibility (default today).
+    valid_from: Option<NaiveDate>,
+    /// First day no longer responsible (open-ended when absent).
+    valid_to: Option<NaiveDate>,
+}
+
+/// Assign a responsible person to a cell
+#[utoipa::path(
+    operation_id = "create_cell_person",
+    tag = "grid",
+    params(("code" = String, Path, description = "Cell code", example = "210102001")),
+    request_body = NewPerson,
+    responses(
+        (status = 201, description = "Created; `Location` and `ETag` are set", body = Person),
+        (status = 404, description = "No cell has this code", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/cells/{code}/people")]
+pub async fn create(
+    db: web::Data<Db>,
+    settings: web::Data<crate::config::Settings>,
+    code: web::Path<String>,
+    body: Json<NewPerson>,
+) -> Result<HttpResponse, ApiError> {
+    let code = parse_code(&code)?;
+    let b = body.0;
+    let mut errors = Vec::new();
+    let name = field(&mut errors, "name", parse_name(&b.name));
+    let phone = field(&mut errors, "phone", b.phone.as_deref().map(parse_phone).transpose());
+    let role = field(&mut errors, "role", parse_duty(&b.role));
+    let valid_from = b.valid_from.unwrap_or_else(|| settings.today());
+    check_period(&mut errors, valid_from, b.valid_to);
+    let (Some(name), Some(phone), Some(role)) = (name, phone, role) else { return Err(ApiError::validation(errors)) };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let now = db::now();
+    let row = PersonRow {
+        id: db::new_id(),
+        cell_code: code.to_string(),
+        name,
+        phone,
+        account_id: b.account_id,
+        role: role.as_str().into(),
+        valid_from,
+        valid_to: b.valid_to,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let row = db
+        .transaction(move |conn| {
+            cell_exists(conn, &code)?;
+            store::insert_person(conn, &row)?;
+            Ok(row)
+        })
+        .await?;
+    let location = format!("/api/v1/grid/cells/{}/people/{}", row.cell_code, row.id);
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::ETAG, etag(row.version)))
+        .json(Person::from_row(row)?))
+}
+
+/// Get one assignment
+#[utoipa::path(
+    operation_id = "get_cell_person",
+    tag = "grid",
+    params(
+        ("code" = String, Path, description = "Cell code", example = "210102001"),
+        ("id" = String, Path, description = "Assignment id"),
+    ),
+    responses(
+        (status = 200, description = "The assignment", body = Person),
+        (status = 404, description = "No such cell or assignment", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/cells/{code}/people/{id}")]
+pub async fn get(db: web::Data<Db>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let (code, id) = path.into_inner();
+    let code = parse_code(&code)?;
+    let row = db.run(move |conn| find(conn, &code, &id)).await?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(row.version))).json(Person::from_row(row)?))
+}
+
+/// Changes to an assignment; absent fields keep their value.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"valid_to": "2026-12-01"}))]
+pub struct PersonPatch {
+    /// New full name.
+    name: Option<String>,
+    /// New phone; `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    phone: Option<Option<String>>,
+    /// New account; `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    account_id: Option<Option<String>>,
+    /// New duty.
+    #[schema(value_type = Option<Duty>)]
+    role: Option<String>,
+    /// New first day.
+    valid_from: Option<NaiveDate>,
+    /// End of responsibility (first day no longer responsible); `null` makes it open-ended.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    valid_to: Option<Option<NaiveDate>>,
+}
+
+/// Change an assignment
+///
+/// Ending a responsibility is a change of `valid_to`; history is kept. Requires `If-Match`.
+#[utoipa::path(
+    operation_id = "update_cell_person",
+    tag = "grid",
+    params(
+        ("code" = String, Path, description = "Cell code", example = "210102001"),
+        ("id" = String, Path, description = "Assignment id"),
+        ("If-Match" = String, Header, description = "The ETag from the last read", example = "\"1\""),
+    ),
+    request_body = PersonPatch,
+    responses(
+        (status = 200, description = "The changed assignment", body = Person),
+        (status = 404, description = "No such cell or assignment", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since it was read", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[patch("/cells/{code}/people/{id}")]
+pub async fn update(
+    db: web::Data<Db>,
+    path: web::Path<(String, String)>,
+    if_match: IfMatch,
+    body: Json<PersonPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let (code, id) = path.into_inner();
+    let code = parse_code(&code)?;
+    let p = body.0;
+    let mut errors = Vec::new();
+    let name = field(&mut errors, "name", p.name.as_deref().map(parse_name).transpose()).flatten();
+    let phone =
+        field(&mut errors, "phone", p.phone.map(|ph| ph.as_deref().map(parse_phone).transpose()).transpose()).flatten();
+    let role = field(&mut errors, "role", p.role.as_deref().map(parse_duty).transpose()).flatten();
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let row = db
+        .transaction(move |conn| {
+            let mut row = find(conn, &code, &id)?;
+            if_match.check(row.version)?;
+            if let Some(name) = name {
+                row.name = name;
+            }
+            if let Some(phone) = phone {
+                row.phone = phone;
+            }
+            if let Some(account) = p.account_id {
+                row.account_id = account;
+            }
+            if let Some(role) = role {
+                row.role = role.as_str().into();
+            }
+            row.valid_from = p.valid_from.unwrap_or(row.valid_from);
+            row.valid_to = p.valid_to.unwrap_or(row.valid_to);
+            let mut errors = Vec::new();
+            check_period(&mut errors, row.valid_from, row.valid_to);
+            if !errors.is_empty() {
+                return Err(ApiError::validation(errors));
+            }
+            row.version += 1;
+            row.updated_at = db::now();
+            store::update_person(conn, &row)?;
+            Ok(row)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(row.version))).json(Person::from_row(row)?))
+}
+
+/// Delete an assignment
+///
+/// For records entered by mistake; to end a responsibility set `valid_to` instead.
+#[utoipa::path(
+    operation_id = "delete_cell_person",
+    tag = "grid",
+    params(
+        ("code" = String, Path, description = "Cell code", example = "210102001"),
+        ("id" = String, Path, description = "Assignment id"),
+        ("If-Match" = String, Header, description = "The ETag from the last read", example = "\"1\""),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such cell or assignment", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since it was read", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[delete("/cells/{code}/people/{id}")]
+pub async fn delete(
+    db: web::Data<Db>,
+    path: web::Path<(String, String)>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let (code, id) = path.into_inner();
+    let code = parse_code(&code)?;
+    db.transaction(move |conn| {
+        let row = find(conn, &code, &id)?;
+        if_match.check(row.version)?;
+        store::delete_person(conn, &row.id)?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn cell_exists(conn: &mut crate::db::AnyConnection, code: &CellCode) -> Result<(), ApiError> {
+    match store::find_cell(conn, code.as_str())? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::NotFound(format!("no grid cell has code {code}"))),
+    }
+}
+
+fn find(conn: &mut crate::db::AnyConnection, code: &CellCode, id: &str) -> Result<PersonRow, ApiError> {
+    cell_exists(conn, code)?;
+    store::find_person(conn, code.as_str(), id)?
+        .ok_or_else(|| ApiError::NotFound(format!("cell {code} has no assignment {id}")))
+}
+
+/// Keeps the value of a parsed field, or records its error.
+fn field<T>(errors: &mut Vec<FieldError>, name: &str, parsed: Result<T, String>) -> Option<T> {
+    parsed.map_err(|m| errors.push(FieldError::new(name, m))).ok()
+}
+
+fn check_period(errors: &mut Vec<FieldError>, from: NaiveDate, to: Option<NaiveDate>) {
+    if to.is_some_and(|to| to <= from) {
+        errors.push(FieldError::new("valid_to", "must be after valid_from"));
+    }
+}
+
+fn parse_phone(raw: &str) -> Result<String, String> {
+    let phone = raw.trim();
+    let ok = (3..=32).contains(&phone.len())
+        && phone.chars().any(|c| c.is_ascii_digit())
+        && phone.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '));
+    if ok { Ok(phone.to_owned()) } else { Err("must be 3–32 digits, spaces, '+' or '-'".into()) }
+}
+
+fn parse_duty(raw: &str) -> Result<Duty, String> {
+    Duty::parse(raw).ok_or_else(|| "must be one of grid_chief, deputy_chief, grid_worker, supervisor".into())
+}

@@ -1,0 +1,439 @@
+//! Grid use cases. Each runs inside the caller's transaction: lock the grid, build the prospective
+//! state around the change, check the rules, then write and tell the other instances.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use serde_json::{Map, Value};
+
+use super::store::{self, CellFilter, CellRow};
+use crate::db::{self, AnyConnection};
+use crate::domain::geometry::{Boundary, GeometryJson};
+use crate::domain::grid::{self, CellCode, CellShape, Level, Tolerances, Violation};
+use crate::error::{ApiError, FieldError};
+use crate::http::IfMatch;
+
+/// A parsed, valid new cell.
+#[derive(Debug, Clone)]
+pub struct CellDraft {
+    pub code: CellCode,
+    pub name: String,
+    pub level: Level,
+    pub parent: Option<CellCode>,
+    pub geometry: GeometryJson,
+    pub boundary: Boundary,
+    pub properties: Map<String, Value>,
+    pub valid_from: Option<NaiveDate>,
+}
+
+/// Parsed changes to an existing cell; `None` keeps the current value.
+#[derive(Debug, Default)]
+pub struct CellChanges {
+    pub name: Option<String>,
+    pub parent: Option<CellCode>,
+    pub geometry: Option<(GeometryJson, Boundary)>,
+    pub properties: Option<Map<String, Value>>,
+    pub valid_from: Option<NaiveDate>,
+}
+
+/// The result of a bulk import.
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct ImportSummary {
+    /// Features in the file.
+    pub total: usize,
+    /// Cells created.
+    pub created: usize,
+    /// Existing cells whose content changed.
+    pub updated: usize,
+    /// Existing cells already exactly as in the file.
+    pub unchanged: usize,
+    /// True when nothing was written because `dry_run` was asked for.
+    pub dry_run: bool,
+}
+
+pub fn create_cell(
+    conn: &mut AnyConnection,
+    draft: CellDraft,
+    tol: Tolerances,
+    today: NaiveDate,
+) -> Result<CellRow, ApiError> {
+    store::lock_grid(conn)?;
+    if store::find_cell(conn, draft.code.as_str())?.is_some() {
+        return Err(rejected(vec![Violation::DuplicateCode { code: draft.code.to_string() }]));
+    }
+    let mut grid = neighbourhood(conn, &draft.code, draft.parent.as_ref(), today)?;
+    grid.insert(draft.code.clone(), shape_of(&draft));
+    check(&grid, [draft.code.clone()].into(), tol)?;
+
+    let path = path_under(conn, draft.parent.as_ref(), &draft.code)?;
+    let now = db::now();
+    let bbox = draft.boundary.bbox();
+    let row = CellRow {
+        id: db::new_id(),
+        code: draft.code.to_string(),
+        name: draft.name,
+        level: draft.level.get().into(),
+        parent_code: draft.parent.map(String::from),
+        path,
+        boundary: to_json(&draft.geometry),
+        min_lon: bbox.min().x,
+        min_lat: bbox.min().y,
+        max_lon: bbox.max().x,
+        max_lat: bbox.max().y,
+        properties: properties_json(&draft.properties),
+        valid_from: draft.valid_from.unwrap_or(today),
+        valid_to: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert_cell(conn, &row)?;
+    store::bump_grid_revision(conn, now)?;
+    Ok(row)
+}
+
+pub fn update_cell(
+    conn: &mut AnyConnection,
+    code: &CellCode,
+    changes: CellChanges,
+    if_match: IfMatch,
+    tol: Tolerances,
+    today: NaiveDate,
+) -> Result<CellRow, ApiError> {
+    store::lock_grid(conn)?;
+    let mut row = existing(conn, code)?;
+    if_match.check(row.version)?;
+    if row.valid_to.is_some_and(|d| d <= today) {
+        return Err(ApiError::Conflict(format!("cell {code} is retired; retired cells are kept as history")));
+    }
+    let new_parent =
+        changes.parent.clone().or_else(|| row.parent_code.as_deref().and_then(|p| CellCode::parse(p).ok()));
+    let mut grid = neighbourhood(conn, code, new_parent.as_ref(), today)?;
+    let mut shape = grid.remove(code).map_or_else(|| stored_shape(&row), Ok)?;
+    shape.parent = new_parent.clone();
+    if let Some((geometry, boundary)) = changes.geometry {
+        shape.boundary = boundary;
+        let bbox = shape.boundary.bbox();
+        (row.min_lon, row.min_lat, row.max_lon, row.max_lat) = (bbox.min().x, bbox.min().y, bbox.max().x, bbox.max().y);
+        row.boundary = to_json(&geometry);
+    }
+    grid.insert(code.clone(), shape);
+    check(&grid, [code.clone()].into(), tol)?;
+
+    let now = db::now();
+    if new_parent.as_ref().map(CellCode::as_str) != row.parent_code.as_deref() {
+        let new_path = path_under(conn, new_parent.as_ref(), code)?;
+        store::move_subtree(conn, &row.path, &new_path)?;
+        row.path = new_path;
+        row.parent_code = new_parent.map(String::from);
+    }
+    if let Some(name) = changes.name {
+        row.name = name;
+    }
+    if let Some(properties) = changes.properties {
+        row.properties = properties_json(&properties);
+    }
+    if let Some(day) = changes.valid_from {
+        row.valid_from = day;
+    }
+    row.version += 1;
+    row.updated_at = now;
+    store::update_cell(conn, &row)?;
+    store::bump_grid_revision(conn, now)?;
+    Ok(row)
+}
+
+/// Retires the cell and its whole subtree on `day`, ending their assignments too. History stays.
+pub fn retire_cell(
+    conn: &mut AnyConnection,
+    code: &CellCode,
+    day: NaiveDate,
+    if_match: IfMatch,
+) -> Result<CellRow, ApiError> {
+    store::lock_grid(conn)?;
+    let row = existing(conn, code)?;
+    if_match.check(row.version)?;
+    if row.valid_to.is_some() {
+        return Err(ApiError::Conflict(format!("cell {code} is already retired")));
+    }
+    if day < row.valid_from {
+        return Err(ApiError::validation(vec![FieldError::new("on", "cannot be before the cell's valid_from")]));
+    }
+    let now = db::now();
+    store::retire_subtree(conn, &row.path, day, now)?;
+    store::bump_grid_revision(conn, now)?;
+    existing(conn, code)
+}
+
+/// Deletes a cell that nothing refers to; anything else must be retired instead.
+pub fn delete_cell(conn: &mut AnyConnection, code: &CellCode, if_match: IfMatch) -> Result<(), ApiError> {
+    store::lock_grid(conn)?;
+    let row = existing(conn, code)?;
+    if_match.check(row.version)?;
+    let children = store::count_children(conn, code.as_str())?;
+    let people = store::count_people(conn, code.as_str())?;
+    if children > 0 || people > 0 {
+        let reason = format!(
+            "it still has {children} child cell(s) and {people} responsible-person record(s); retire it instead to keep history"
+        );
+        return Err(rejected(vec![Violation::InUse { code: code.to_string(), reason }]));
+    }
+    store::delete_cell(conn, code.as_str())?;
+    store::bump_grid_revision(conn, db::now())?;
+    Ok(())
+}
+
+/// Upserts a whole set of cells by code: every cell is checked first, then all are written or none.
+pub fn import(
+    conn: &mut AnyConnection,
+    drafts: Vec<CellDraft>,
+    tol: Tolerances,
+    today: NaiveDate,
+    dry_run: bool,
+) -> Result<ImportSummary, ApiError> {
+    store::lock_grid(conn)?;
+    let position: HashMap<CellCode, usize> = drafts.iter().enumerate().map(|(i, d)| (d.code.clone(), i)).collect();
+    let mut violations = duplicates_in_file(&drafts);
+
+    let existing: HashMap<String, CellRow> = store::list_cells(conn, &CellFilter::default(), i64::MAX)?
+        .into_iter()
+        .map(|row| (row.code.clone(), row))
+        .collect();
+    let mut grid = HashMap::new();
+    for row in existing.values().filter(|r| is_active(r, today)) {
+        grid.insert(CellCode::parse(&row.code).map_err(ApiError::internal)?, stored_shape(row)?);
+    }
+
+    let mut summary = ImportSummary { total: drafts.len(), dry_run, ..Default::default() };
+    let mut changed = BTreeSet::new();
+    for draft in &drafts {
+        match existing.get(draft.code.as_str()) {
+            Some(row) if !is_active(row, today) => {
+                violations.push(Violation::DuplicateCode { code: draft.code.to_string() })
+            }
+            Some(row) if same_content(row, draft) => summary.unchanged += 1,
+            found => {
+                if found.is_some() {
+                    summary.updated += 1
+                } else {
+                    summary.created += 1
+                }
+                changed.insert(draft.code.clone());
+                grid.insert(draft.code.clone(), shape_of(draft));
+            }
+        }
+    }
+    violations.extend(grid::check(&grid, &changed, tol));
+    if !violations.is_empty() {
+        return Err(import_rejected(&violations, &position));
+    }
+    if dry_run || changed.is_empty() {
+        return Ok(summary);
+    }
+
+    let paths = paths_of(&grid);
+    let now = db::now();
+    let mut new_rows: Vec<&CellDraft> =
+        drafts.iter().filter(|d| changed.contains(&d.code) && !existing.contains_key(d.code.as_str())).collect();
+    new_rows.sort_by_key(|d| d.level);
+    for draft in new_rows {
+        let bbox = draft.boundary.bbox();
+        store::insert_cell(
+            conn,
+            &CellRow {
+                id: db::new_id(),
+                code: draft.code.to_string(),
+                name: draft.name.clone(),
+                level: draft.level.get().into(),
+                parent_code: draft.parent.as_ref().map(ToString::to_string),
+                path: paths[&draft.code].clone(),
+                boundary: to_json(&draft.geometry),
+                min_lon: bbox.min().x,
+                min_lat: bbox.min().y,
+                max_lon: bbox.max().x,
+                max_lat: bbox.max().y,
+                properties: properties_json(&draft.properties),
+                valid_from: draft.valid_from.unwrap_or(today),
+                valid_to: None,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+    }
+    for draft in drafts.iter().filter(|d| changed.contains(&d.code)) {
+        let Some(old) = existing.get(draft.code.as_str()) else { continue };
+        let bbox = draft.boundary.bbox();
+        let mut row = old.clone();
+        row.name = draft.name.clone();
+        row.parent_code = draft.parent.as_ref().map(ToString::to_string);
+        row.boundary = to_json(&draft.geometry);
+        (row.min_lon, row.min_lat, row.max_lon, row.max_lat) = (bbox.min().x, bbox.min().y, bbox.max().x, bbox.max().y);
+        row.properties = properties_json(&draft.properties);
+        row.valid_from = draft.valid_from.unwrap_or(old.valid_from);
+        row.version += 1;
+        row.updated_at = now;
+        store::update_cell(conn, &row)?;
+    }
+    // Moves re-root whole subtrees: bring every stored path in line with the new hierarchy.
+    for (code, path) in &paths {
+        if let Some(old) = existing.get(code.as_str()).filter(|old| &old.path != path) {
+            store::move_subtree(conn, &old.path, path)?;
+        }
+    }
+    store::bump_grid_revision(conn, now)?;
+    Ok(summary)
+}
+
+fn existing(conn: &mut AnyConnection, code: &CellCode) -> Result<CellRow, ApiError> {
+    store::find_cell(conn, code.as_str())?.ok_or_else(|| ApiError::NotFound(format!("no grid cell has code {code}")))
+}
+
+pub fn is_active(row: &CellRow, day: NaiveDate) -> bool {
+    row.valid_from <= day && row.valid_to.is_none_or(|end| end > day)
+}
+
+/// What the rules need around one changed cell: the new parent and its ancestors, the siblings, and
+/// the cell's own children, all as they stand today.
+fn neighbourhood(
+    conn: &mut AnyConnection,
+    code: &CellCode,
+    parent: Option<&CellCode>,
+    today: NaiveDate,
+) -> Result<HashMap<CellCode, CellShape>, ApiError> {
+    let mut rows = Vec::new();
+    if let Some(parent) = parent {
+        if let Some(parent_row) = store::find_cell(conn, parent.as_str())?.filter(|r| is_active(r, today)) {
+            let ancestors: Vec<String> =
+                parent_row.path.split('/').filter(|c| !c.is_empty()).map(str::to_owned).collect();
+            rows.extend(store::cells_by_code(conn, &ancestors)?);
+        }
+        rows.extend(children(conn, parent.as_str(), today)?);
+    }
+    rows.extend(children(conn, code.as_str(), today)?);
+    rows.extend(store::find_cell(conn, code.as_str())?);
+    let mut grid = HashMap::new();
+    for row in rows.iter().filter(|r| is_active(r, today)) {
+        grid.insert(CellCode::parse(&row.code).map_err(ApiError::internal)?, stored_shape(row)?);
+    }
+    Ok(grid)
+}
+
+fn children(conn: &mut AnyConnection, code: &str, today: NaiveDate) -> Result<Vec<CellRow>, ApiError> {
+    let filter = CellFilter { parent: Some(code.to_owned()), as_of: Some(today), ..Default::default() };
+    Ok(store::list_cells(conn, &filter, i64::MAX)?)
+}
+
+fn path_under(conn: &mut AnyConnection, parent: Option<&CellCode>, code: &CellCode) -> Result<String, ApiError> {
+    let prefix = match parent {
+        Some(p) => existing(conn, p)?.path,
+        None => String::new(),
+    };
+    Ok(format!("{prefix}{code}/"))
+}
+
+/// The path of every cell of a (checked, acyclic) grid.
+fn paths_of(grid: &HashMap<CellCode, CellShape>) -> HashMap<CellCode, String> {
+    fn path(code: &CellCode, grid: &HashMap<CellCode, CellShape>, memo: &mut HashMap<CellCode, String>) -> String {
+        if let Some(p) = memo.get(code) {
+            return p.clone();
+        }
+        let prefix = match grid.get(code).and_then(|c| c.parent.as_ref()) {
+            Some(parent) => path(parent, grid, memo),
+            None => String::new(),
+        };
+        let p = format!("{prefix}{code}/");
+        memo.insert(code.clone(), p.clone());
+        p
+    }
+    let mut memo = HashMap::new();
+    for code in grid.keys() {
+        path(code, grid, &mut memo);
+    }
+    memo
+}
+
+pub fn stored_shape(row: &CellRow) -> Result<CellShape, ApiError> {
+    let geometry: GeometryJson = serde_json::from_str(&row.boundary).map_err(ApiError::internal)?;
+    Ok(CellShape {
+        code: CellCode::parse(&row.code).map_err(ApiError::internal)?,
+        level: Level::try_from(i64::from(row.level)).map_err(ApiError::internal)?,
+        parent: row.parent_code.as_deref().map(CellCode::parse).transpose().map_err(ApiError::internal)?,
+        boundary: Boundary::from_trusted(&geometry).map_err(ApiError::internal)?,
+    })
+}
+
+fn shape_of(draft: &CellDraft) -> CellShape {
+    CellShape {
+        code: draft.code.clone(),
+        level: draft.level,
+        parent: draft.parent.clone(),
+        boundary: draft.boundary.clone(),
+    }
+}
+
+fn same_content(row: &CellRow, draft: &CellDraft) -> bool {
+    row.name == draft.name
+        && i64::from(row.level) == i64::from(draft.level)
+        && row.parent_code.as_deref() == draft.parent.as_ref().map(CellCode::as_str)
+        && row.boundary == to_json(&draft.geometry)
+        && row.properties == properties_json(&draft.properties)
+        && draft.valid_from.is_none_or(|d| d == row.valid_from)
+}
+
+fn duplicates_in_file(drafts: &[CellDraft]) -> Vec<Violation> {
+    let mut seen = BTreeSet::new();
+    drafts
+        .iter()
+        .filter(|d| !seen.insert(&d.code))
+        .map(|d| Violation::DuplicateCode { code: d.code.to_string() })
+        .collect()
+}
+
+fn properties_json(properties: &Map<String, Value>) -> String {
+    serde_json::to_string(properties).expect("a JSON object serialises")
+}
+
+fn to_json(geometry: &GeometryJson) -> String {
+    serde_json::to_string(geometry).expect("geometry serialises")
+}
+
+fn check(grid: &HashMap<CellCode, CellShape>, changed: BTreeSet<CellCode>, tol: Tolerances) -> Result<(), ApiError> {
+    let violations = grid::check(grid, &changed, tol);
+    if violations.is_empty() { Ok(()) } else { Err(rejected(violations)) }
+}
+
+/// A refusal for a single-cell change: the first rule broken gives the type, all are listed.
+pub fn rejected(violations: Vec<Violation>) -> ApiError {
+    let first = &violations[0];
+    ApiError::Rule {
+        slug: first.slug(),
+        title: first.title(),
+        detail: first.to_string(),
+        errors: violations.iter().map(|v| entry(v, format!("cells.{}", v.code()))).collect(),
+    }
+}
+
+/// A refusal for an import: every bad feature, by its position in the file.
+fn import_rejected(violations: &[Violation], position: &HashMap<CellCode, usize>) -> ApiError {
+    let errors: Vec<FieldError> = violations
+        .iter()
+        .map(|v| {
+            let field = CellCode::parse(v.code())
+                .ok()
+                .and_then(|c| position.get(&c))
+                .map_or_else(|| format!("cells.{}", v.code()), |i| format!("features[{i}]"));
+            entry(v, field)
+        })
+        .collect();
+    ApiError::Rule {
+        slug: "grid-import-rejected",
+        title: "The grid import was rejected; nothing was written",
+        detail: format!("{} problem(s) found; each is listed in `errors`", errors.len()),
+        errors,
+    }
+}
+
+fn entry(v: &Violation, field: String) -> FieldError {
+    FieldError { field, message: v.to_string(), kind: Some(format!("/problems/{}", v.slug())) }
+}
