@@ -19,6 +19,12 @@ pub struct IndexedCell {
     pub shape: MultiPolygon<f64>,
 }
 
+impl From<crate::grid::service::CellDraft> for IndexedCell {
+    fn from(d: crate::grid::service::CellDraft) -> Self {
+        Self { code: d.code, name: d.name, level: d.level, parent: d.parent, shape: d.boundary.into_shape() }
+    }
+}
+
 struct Entry {
     envelope: AABB<[f64; 2]>,
     /// Position in `cells`, which is sorted deepest level first, then by code: a smaller rank wins.

@@ -8,4 +8,4 @@ pub mod seed;
 pub mod service;
 pub mod store;
 
-pub use api::routes;
+pub use api::{parse_geojson, routes};
