@@ -1,8 +1,12 @@
 //! Every error leaves as RFC 9457 problem+json, the framework's own included.
 
 use actix_web::http::Method;
+use diesel::connection::SimpleConnection;
+use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
+
+const CELLS: &str = "/api/v1/grid/cells";
 
 #[actix_web::test]
 async fn unknown_route_is_a_not_found_problem() {
@@ -16,4 +20,85 @@ async fn wrong_method_is_405_with_allow() {
     let res = app.send(app.request(Method::DELETE, "/healthz")).await;
     res.assert_problem(405, "method-not-allowed");
     assert_eq!(res.header("allow"), Some("GET, HEAD"));
+
+    let res = app.send(app.request(Method::PUT, CELLS)).await;
+    res.assert_problem(405, "method-not-allowed");
+    assert_eq!(res.header("allow"), Some("GET, POST, HEAD"));
+}
+
+#[actix_web::test]
+async fn malformed_json_is_400() {
+    let app = spawn_app().await;
+    let req = app.request(Method::POST, CELLS).insert_header(("content-type", "application/json"));
+    let problem = app.send_body(req, r#"{"code": "x", "#).await.assert_problem(400, "malformed-body");
+    assert!(problem["detail"].as_str().unwrap().contains("not valid JSON"));
+}
+
+#[actix_web::test]
+async fn wrong_content_type_is_415() {
+    let app = spawn_app().await;
+    let req = app.request(Method::POST, CELLS).insert_header(("content-type", "text/plain"));
+    app.send_body(req, r#"{"code": "x"}"#).await.assert_problem(415, "unsupported-media-type");
+    let req = app.request(Method::POST, CELLS);
+    app.send_body(req, r#"{"code": "x"}"#).await.assert_problem(415, "unsupported-media-type");
+}
+
+#[actix_web::test]
+async fn payload_over_the_limit_is_413() {
+    let app = spawn_app_with(|s| s.body_limit_bytes = 512).await;
+    let body = json!({"code": "x", "name": "n".repeat(1000), "level": 1});
+    app.post_json(CELLS, &body).await.assert_problem(413, "payload-too-large");
+}
+
+#[actix_web::test]
+async fn json_of_the_wrong_shape_names_the_field() {
+    let app = spawn_app().await;
+    let problem = app
+        .post_json(CELLS, &json!({"code": "x", "name": "n", "level": "one"}))
+        .await
+        .assert_problem(422, "validation");
+    assert_eq!(problem["errors"][0]["field"], "level");
+
+    let problem = app.post_json(CELLS, &json!({"code": "x", "level": 1})).await.assert_problem(422, "validation");
+    assert_eq!(problem["errors"][0]["field"], "name");
+    assert_eq!(problem["errors"][0]["message"], "is required");
+
+    let problem = app
+        .post_json(CELLS, &json!({"code": "x", "name": "n", "level": 1, "colour": "red"}))
+        .await
+        .assert_problem(422, "validation");
+    assert!(problem["errors"][0]["message"].as_str().unwrap().contains("colour"));
+}
+
+#[actix_web::test]
+async fn bad_query_parameter_is_400() {
+    let app = spawn_app().await;
+    app.get(&format!("{CELLS}?limit=ten")).await.assert_problem(400, "invalid-parameter");
+    app.get("/api/v1/grid/locate?lon=east&lat=41.8").await.assert_problem(400, "invalid-parameter");
+    app.get(&format!("{CELLS}?as_of=yesterday")).await.assert_problem(400, "invalid-parameter");
+}
+
+#[actix_web::test]
+async fn out_of_range_query_value_is_422_naming_it() {
+    let app = spawn_app().await;
+    let problem = app.get(&format!("{CELLS}?limit=0")).await.assert_problem(422, "validation");
+    assert_eq!(problem["errors"][0]["field"], "limit");
+}
+
+#[actix_web::test]
+async fn bad_path_parameter_is_400() {
+    let app = spawn_app().await;
+    app.get(&format!("{CELLS}/not%20a%20code")).await.assert_problem(400, "invalid-parameter");
+}
+
+#[actix_web::test]
+async fn server_errors_reveal_nothing_internal() {
+    let app = spawn_app().await;
+    let mut conn = airgrid::db::AnyConnection::open(&app.database_url).unwrap();
+    conn.batch_execute("DROP TABLE grid_people; DROP TABLE grid_cells").unwrap();
+    let res = app.get(&format!("{CELLS}/210100")).await;
+    let problem = res.assert_problem(500, "internal");
+    let text = problem.to_string().to_lowercase();
+    assert!(!text.contains("grid_cells") && !text.contains("table") && !text.contains("sql"), "{text}");
+    assert!(res.header("x-request-id").is_some(), "the request id lets operators find the logged cause");
 }

@@ -81,7 +81,7 @@ pub async fn features(
     if !(1..=FEATURES_MAX_LIMIT).contains(&limit) {
         return Err(ApiError::validation(vec![FieldError::new("limit", "must be between 1 and 10000")]));
     }
-    let mut filter = cell_filter(&db, query.into_inner(), settings.today()).await?;
+    let mut filter = cell_filter(&db, query.into_inner(), crs.crs, settings.today()).await?;
     filter.after = page.cursor.clone();
     let mut rows = db.run(move |conn| Ok(store::list_cells(conn, &filter, limit + 1)?)).await?;
     let more = rows.len() as i64 > limit;

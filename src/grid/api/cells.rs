@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{Cell, CellSummary, CrsParam, DraftError, RawCell, parse_code, parse_draft, parse_name};
 use crate::config::Settings;
 use crate::db::Db;
+use crate::domain::crs::Crs;
 use crate::domain::geometry::{Boundary, GeometryJson};
 use crate::domain::grid::{CellCode, Violation};
 use crate::error::{ApiError, FieldError, Problem};
@@ -33,7 +34,7 @@ pub struct CellQuery {
     code_prefix: Option<String>,
     /// Only names containing this text (case-insensitive).
     name: Option<String>,
-    /// Only cells whose bounding box meets `min_lon,min_lat,max_lon,max_lat` (WGS-84).
+    /// Only cells whose bounding box meets `min_lon,min_lat,max_lon,max_lat` (in `crs`, WGS-84 by default).
     #[param(example = "123.35,41.74,123.45,41.82")]
     bbox: Option<String>,
     /// Only cells valid on this day (default: today in the city's time zone).
@@ -41,12 +42,12 @@ pub struct CellQuery {
 }
 
 /// Parses list filters into a store filter, resolving `within` to its path.
-pub(super) async fn cell_filter(db: &Db, q: CellQuery, today: NaiveDate) -> Result<CellFilter, ApiError> {
+pub(super) async fn cell_filter(db: &Db, q: CellQuery, crs: Crs, today: NaiveDate) -> Result<CellFilter, ApiError> {
     let mut errors = Vec::new();
     if let Some(level) = q.level.filter(|l| !(1..=4).contains(l)) {
         errors.push(FieldError::new("level", format!("{level} is not between 1 and 4")));
     }
-    let bbox = q.bbox.as_deref().map(parse_bbox).transpose().unwrap_or_else(|m| {
+    let bbox = q.bbox.as_deref().map(|raw| parse_bbox(raw, crs)).transpose().unwrap_or_else(|m| {
         errors.push(FieldError::new("bbox", m));
         None
     });
@@ -78,14 +79,19 @@ pub(super) async fn cell_filter(db: &Db, q: CellQuery, today: NaiveDate) -> Resu
     })
 }
 
-pub(super) fn parse_bbox(raw: &str) -> Result<[f64; 4], String> {
+/// `min_lon,min_lat,max_lon,max_lat` in `crs`, as a WGS-84 box.
+fn parse_bbox(raw: &str, crs: Crs) -> Result<[f64; 4], String> {
     let parts: Vec<f64> = raw
         .split(',')
         .map(|p| p.trim().parse::<f64>())
         .collect::<Result<_, _>>()
         .map_err(|_| "must be four numbers: min_lon,min_lat,max_lon,max_lat".to_owned())?;
     match parts.as_slice() {
-        [a, b, c, d] if a <= c && b <= d && parts.iter().all(|v| v.is_finite()) => Ok([*a, *b, *c, *d]),
+        [a, b, c, d] if a <= c && b <= d && parts.iter().all(|v| v.is_finite()) => {
+            let (min_lon, min_lat) = crs.to_wgs84(*a, *b);
+            let (max_lon, max_lat) = crs.to_wgs84(*c, *d);
+            Ok([min_lon, min_lat, max_lon, max_lat])
+        }
         _ => Err("must be four numbers min_lon,min_lat,max_lon,max_lat with min ≤ max".into()),
     }
 }
@@ -104,7 +110,7 @@ async fn list_page(db: &Db, mut filter: CellFilter, page: &PageParams) -> Result
 #[utoipa::path(
     operation_id = "list_cells",
     tag = "grid",
-    params(CellQuery, PageParams),
+    params(CellQuery, CrsParam, PageParams),
     responses(
         (status = 200, description = "One page of cells; a `Link: rel=\"next\"` header points to the next", body = inline(Page<CellSummary>)),
         (status = 422, description = "A filter is not valid", body = Problem, content_type = "application/problem+json"),
@@ -116,9 +122,10 @@ pub async fn list(
     db: web::Data<Db>,
     settings: web::Data<Settings>,
     query: web::Query<CellQuery>,
+    crs: web::Query<CrsParam>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = cell_filter(&db, query.into_inner(), settings.today()).await?;
+    let filter = cell_filter(&db, query.into_inner(), crs.crs, settings.today()).await?;
     Ok(list_page(&db, filter, &page).await?.respond(&req))
 }
 
