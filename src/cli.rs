@@ -33,10 +33,37 @@ pub enum Command {
         #[command(subcommand)]
         what: SeedData,
     },
+    /// Manage accounts without the API (for the first administrator, above all).
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create an account.
+    Add {
+        /// Sign-in name (3–64 letters, digits or . _ - @ +; a phone number works).
+        #[arg(long)]
+        username: String,
+        /// Password: at least 10 characters mixing three of lower, upper, digits, symbols.
+        #[arg(long, env = "AIRGRID_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// admin, commander, supervisor, grid_worker, inspector, viewer.
+        #[arg(long)]
+        role: String,
+        /// Home grid cell code (the account's scope); required for every role but admin.
+        #[arg(long)]
+        cell: Option<String>,
+        /// Name shown to others (defaults to the username).
+        #[arg(long)]
+        display_name: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum SeedData {
-    /// The four-level demo grid of Shenyang (2,292 cells).
+    /// The four-level demo grid of Shenyang (2,292 cells) and one demo account per role.
     Demo,
 }

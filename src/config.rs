@@ -48,6 +48,60 @@ pub struct Settings {
     pub grid_sibling_overlap_tolerance: f64,
     /// How often an instance checks whether another changed the grid, in milliseconds (0 = every locate).
     pub grid_refresh_interval_ms: u64,
+    /// Where the instance keeps generated files (the token signing secret when none is configured).
+    pub data_dir: PathBuf,
+    /// Token signing algorithm: `HS256` (shared secret), `EdDSA` or `RS256` (key pair).
+    pub jwt_algorithm: JwtAlgorithm,
+    /// HS256 secret (at least 32 bytes). Without it the first start generates one in `data_dir`.
+    pub jwt_secret: Option<Secret>,
+    /// EdDSA/RS256: PEM file of the private key that signs tokens.
+    pub jwt_private_key_file: Option<PathBuf>,
+    /// EdDSA/RS256: `kid` put in the tokens this instance signs.
+    pub jwt_key_id: Option<String>,
+    /// EdDSA/RS256: `kid=PEM-file` pairs of public keys accepted for verification, comma-separated.
+    pub jwt_public_keys: Option<String>,
+    /// `iss` of issued tokens, and the only one accepted.
+    pub jwt_issuer: String,
+    /// `aud` of issued tokens, and the only one accepted.
+    pub jwt_audience: String,
+    /// Lifetime of access tokens, in seconds.
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of refresh tokens, in seconds.
+    pub refresh_token_ttl_secs: u64,
+    /// Failed sign-ins per account within the window before further attempts answer 429.
+    pub sign_in_max_failures_per_account: u32,
+    /// Failed sign-ins per client address within the window before further attempts answer 429.
+    pub sign_in_max_failures_per_address: u32,
+    /// Length of the sign-in failure window, in seconds.
+    pub sign_in_window_secs: u64,
+}
+
+/// A secret value: shown as `***` in logs and debug output.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JwtAlgorithm {
+    HS256,
+    EdDSA,
+    RS256,
 }
 
 impl Default for Settings {
@@ -70,6 +124,19 @@ impl Default for Settings {
             grid_outside_parent_tolerance: 0.05,
             grid_sibling_overlap_tolerance: 0.02,
             grid_refresh_interval_ms: 1000,
+            data_dir: "data".into(),
+            jwt_algorithm: JwtAlgorithm::HS256,
+            jwt_secret: None,
+            jwt_private_key_file: None,
+            jwt_key_id: None,
+            jwt_public_keys: None,
+            jwt_issuer: "airgrid".into(),
+            jwt_audience: "airgrid".into(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            sign_in_max_failures_per_account: 5,
+            sign_in_max_failures_per_address: 20,
+            sign_in_window_secs: 15 * 60,
         }
     }
 }
@@ -135,6 +202,19 @@ impl Settings {
             if !(0.0..1.0).contains(&share) {
                 return Err(ConfigError(format!("{name} must be a share between 0 and 1")));
             }
+        }
+        if self.jwt_secret.as_ref().is_some_and(|s| s.expose().len() < 32) {
+            return Err(ConfigError("jwt_secret must be at least 32 bytes".into()));
+        }
+        if self.jwt_algorithm != JwtAlgorithm::HS256
+            && (self.jwt_private_key_file.is_none() || self.jwt_key_id.is_none() || self.jwt_public_keys.is_none())
+        {
+            return Err(ConfigError(
+                "EdDSA and RS256 need jwt_private_key_file, jwt_key_id and jwt_public_keys".into(),
+            ));
+        }
+        if self.access_token_ttl_secs == 0 || self.refresh_token_ttl_secs == 0 || self.sign_in_window_secs == 0 {
+            return Err(ConfigError("token lifetimes and the sign-in window must be greater than 0".into()));
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log_filter) {
             return Err(ConfigError(format!("log_filter: {e}")));
@@ -282,11 +362,9 @@ mod tests {
     #[test]
     fn password_never_shows() {
         let url = DatabaseUrl::parse("postgres://airgrid:s3cret@db:5432/airgrid?sslmode=require").unwrap();
-        for shown in [
-            url.to_string(),
-            format!("{url:?}"),
-            format!("{:?}", Settings { database_url: url.clone(), ..Default::default() }),
-        ] {
+        let settings =
+            Settings { database_url: url.clone(), jwt_secret: Some(Secret::new("s3cret")), ..Default::default() };
+        for shown in [url.to_string(), format!("{url:?}"), format!("{settings:?}")] {
             assert!(!shown.contains("s3cret"), "{shown}");
             assert!(shown.contains("airgrid:***@db:5432/airgrid"), "{shown}");
         }

@@ -68,6 +68,12 @@ pub enum ApiError {
     #[error("the request body is larger than the {limit} bytes allowed here")]
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("too many failed sign-ins; try again in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
@@ -104,6 +110,9 @@ impl ApiError {
             Self::Rule { slug, title, .. } => (slug, title),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
+            Self::Unauthorized(_) => ("unauthorized", "Authentication required"),
+            Self::Forbidden(_) => ("forbidden", "Not allowed"),
+            Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             Self::NotFound(_) => ("not-found", "Not found"),
             Self::Conflict(_) => ("conflict", "Conflict with the current state"),
             Self::PreconditionFailed => ("precondition-failed", "Stale version"),
@@ -137,6 +146,9 @@ impl ResponseError for ApiError {
             Self::Validation { .. } | Self::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
@@ -152,7 +164,17 @@ impl ResponseError for ApiError {
             Self::Unavailable(cause) => tracing::warn!(%cause, "request refused: unavailable"),
             _ => {}
         }
-        problem_response(&self.to_problem())
+        let mut response = problem_response(&self.to_problem());
+        match self {
+            Self::Unauthorized(_) => {
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Self::TooManyRequests { retry_after_secs } => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
+        }
+        response
     }
 }
 
@@ -171,6 +193,7 @@ pub fn problem_response(problem: &Problem) -> HttpResponse {
 pub fn problem_for_status(status: StatusCode) -> Problem {
     let (slug, title, detail) = match status.as_u16() {
         400 => ("bad-request", "Bad request", "The request could not be understood."),
+        401 => ("unauthorized", "Authentication required", "Send a valid bearer token."),
         404 => ("not-found", "Not found", "No resource exists at this path."),
         405 => {
             ("method-not-allowed", "Method not allowed", "This path does not support the method; see the Allow header.")

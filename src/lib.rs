@@ -3,6 +3,7 @@
 //! [`Application`] is the one way to start the service; `main`, the tests and the OpenAPI export all go
 //! through it or through [`routes`], so what is documented is what is served.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -32,7 +33,7 @@ use crate::http::{BodyLimit, RouteTable};
 
 /// Registers every documented route. The OpenAPI document is generated from this same function.
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(ops::healthz).service(ops::readyz).configure(grid::routes);
+    cfg.service(ops::healthz).service(ops::readyz).configure(auth::routes).configure(grid::routes);
 }
 
 /// A configured, bound, migrated service, ready to run.
@@ -72,6 +73,7 @@ impl Application {
             ],
         ));
         let metrics = ops::metrics(&db)?;
+        let token_keys = web::Data::new(auth::tokens::TokenKeys::load(&settings)?);
         let openapi = Arc::new(openapi);
         let body_limit = BodyLimit { json: settings.body_limit_bytes, bulk: settings.import_body_limit_bytes };
         let db = web::Data::new(db);
@@ -83,6 +85,7 @@ impl Application {
                 .app_data(db.clone())
                 .app_data(settings_data.clone())
                 .app_data(live.clone())
+                .app_data(token_keys.clone())
                 .app_data(route_table.clone())
                 .app_data(body_limit)
                 .configure(routes)

@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use airgrid::cli::{Cli, Command, SeedData};
+use airgrid::cli::{Cli, Command, SeedData, UserAction};
 use airgrid::config::Settings;
 use airgrid::db::{BoxError, Db};
 use airgrid::{Application, openapi, telemetry};
@@ -47,6 +47,40 @@ fn run(cli: Cli) -> Result<(), BoxError> {
                 "demo grid: {} cells, {} created, {} updated, {} unchanged",
                 s.total, s.created, s.updated, s.unchanged
             );
+            for (username, secret) in airgrid::grid::seed::seed_demo_accounts(&db)? {
+                match secret {
+                    Some(secret) => println!("created {username}; its client secret (shown once): {secret}"),
+                    None => println!("created {username} (password in the README)"),
+                }
+            }
+        }
+        Command::User { action: UserAction::Add { username, password, role, cell, display_name } } => {
+            let db = Db::connect(&settings)?;
+            db.get()?.migrate()?;
+            let role = airgrid::domain::access::Role::parse(&role)
+                .filter(|r| *r != airgrid::domain::access::Role::Integration)
+                .ok_or("role must be admin, commander, supervisor, grid_worker, inspector or viewer")?;
+            let new = airgrid::auth::service::NewAccount {
+                display_name: display_name.unwrap_or_else(|| username.clone()),
+                username,
+                role,
+                home_cell: cell,
+                scopes: Vec::new(),
+                password: Some(password),
+            };
+            let mut conn = db.get()?;
+            let (row, _) =
+                diesel::Connection::transaction(&mut *conn, |c| airgrid::auth::service::create_account(c, new))
+                    .map_err(|e| match e {
+                        airgrid::error::ApiError::Validation { errors, .. } => errors
+                            .iter()
+                            .map(|e| format!("{}: {}", e.field, e.message))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                            .into(),
+                        other => BoxError::from(other),
+                    })?;
+            println!("created account {} ({}) with id {}", row.username, row.role, row.id);
         }
         Command::Openapi => unreachable!("handled above"),
     }

@@ -74,6 +74,7 @@ pub fn metrics(db: &Db) -> Result<PrometheusMetrics, BoxError> {
         .registry(registry)
         .endpoint("/metrics")
         .mask_unmatched_patterns("UNMATCHED")
+        .exclude_regex("^/docs")
         .build()
 }
 

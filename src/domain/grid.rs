@@ -166,6 +166,15 @@ impl Violation {
         }
     }
 
+    /// Every cell the violation names: the offending cell first, then the other party if any.
+    pub fn codes(&self) -> Vec<&str> {
+        match self {
+            Self::SiblingOverlap { code, other, .. } => vec![code, other],
+            Self::OutsideParent { code, parent, .. } => vec![code, parent],
+            other => vec![other.code()],
+        }
+    }
+
     pub fn code(&self) -> &str {
         match self {
             Self::InvalidGeometry { code, .. }
@@ -242,7 +251,10 @@ pub fn check(grid: &HashMap<CellCode, CellShape>, changed: &BTreeSet<CellCode>, 
         }
         for child in children.get(&cell.code).into_iter().flatten() {
             if !changed.contains(&child.code) {
-                violations.extend(outside(child, cell, tol));
+                match check_hierarchy(grid, child) {
+                    Some(v) => violations.push(v),
+                    None => violations.extend(outside(child, cell, tol)),
+                }
             }
         }
     }
@@ -371,6 +383,15 @@ mod tests {
         let mut cells = vec![cell("C", 1, None, (0.0, 0.0, 3.0))];
         cells.push(cell("D1", 2, Some("C"), (0.0, 0.0, 5.0)));
         assert!(matches!(run(cells, &["C"])[..], [Violation::OutsideParent { .. }]));
+    }
+
+    #[test]
+    fn changing_a_level_checks_the_children_left_below() {
+        // S moves up from street (under D1) to district (under C); its community V stays level 4.
+        let mut cells = vec![cell("C", 1, None, (0.0, 0.0, 10.0)), cell("S", 2, Some("C"), (6.0, 6.0, 2.0))];
+        cells.push(cell("V", 4, Some("S"), (6.5, 6.5, 1.0)));
+        let v = run(cells, &["S"]);
+        assert!(matches!(&v[..], [Violation::WrongLevel { code, .. }] if code == "V"), "{v:?}");
     }
 
     #[test]

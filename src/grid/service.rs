@@ -183,16 +183,36 @@ pub fn delete_cell(conn: &mut AnyConnection, code: &CellCode, if_match: IfMatch)
     Ok(())
 }
 
+/// A parsed import file: the features that parsed, with their positions in the file, and the errors of
+/// those that did not.
+#[derive(Debug, Default)]
+pub struct ImportFile {
+    pub features: Vec<(usize, CellDraft)>,
+    pub rejected: Vec<FieldError>,
+    /// Codes of features that did not parse (so the rules do not also call them missing parents).
+    pub rejected_codes: BTreeSet<String>,
+}
+
+impl From<Vec<CellDraft>> for ImportFile {
+    fn from(drafts: Vec<CellDraft>) -> Self {
+        Self { features: drafts.into_iter().enumerate().collect(), ..Default::default() }
+    }
+}
+
 /// Upserts a whole set of cells by code: every cell is checked first, then all are written or none.
+/// With a `scope` (a home-cell path), every changed cell must fall inside it.
 pub fn import(
     conn: &mut AnyConnection,
-    drafts: Vec<CellDraft>,
+    file: ImportFile,
+    scope: Option<String>,
     tol: Tolerances,
     today: NaiveDate,
     dry_run: bool,
 ) -> Result<ImportSummary, ApiError> {
     store::lock_grid(conn)?;
-    let position: HashMap<CellCode, usize> = drafts.iter().enumerate().map(|(i, d)| (d.code.clone(), i)).collect();
+    let total = file.features.len();
+    let position: HashMap<CellCode, usize> = file.features.iter().map(|(i, d)| (d.code.clone(), *i)).collect();
+    let drafts: Vec<CellDraft> = file.features.into_iter().map(|(_, d)| d).collect();
     let mut violations = duplicates_in_file(&drafts);
 
     let existing: HashMap<String, CellRow> = store::list_cells(conn, &CellFilter::default(), i64::MAX)?
@@ -204,7 +224,7 @@ pub fn import(
         grid.insert(CellCode::parse(&row.code).map_err(ApiError::internal)?, stored_shape(row)?);
     }
 
-    let mut summary = ImportSummary { total: drafts.len(), dry_run, ..Default::default() };
+    let mut summary = ImportSummary { total, dry_run, ..Default::default() };
     let mut changed = BTreeSet::new();
     for draft in &drafts {
         match existing.get(draft.code.as_str()) {
@@ -224,14 +244,23 @@ pub fn import(
         }
     }
     violations.extend(grid::check(&grid, &changed, tol));
-    if !violations.is_empty() {
-        return Err(import_rejected(&violations, &position));
+    violations
+        .retain(|v| !matches!(v, Violation::UnknownParent { parent, .. } if file.rejected_codes.contains(parent)));
+    if !violations.is_empty() || !file.rejected.is_empty() {
+        return Err(import_rejected(file.rejected, &violations, &position));
+    }
+    let paths = paths_of(&grid);
+    if let Some(scope) = &scope {
+        let outside: Vec<&str> =
+            changed.iter().filter(|c| !paths[*c].starts_with(scope.as_str())).map(CellCode::as_str).collect();
+        if !outside.is_empty() {
+            return Err(ApiError::Forbidden(format!("outside your part of the grid: {}", outside.join(", "))));
+        }
     }
     if dry_run || changed.is_empty() {
         return Ok(summary);
     }
 
-    let paths = paths_of(&grid);
     let now = db::now();
     let mut new_rows: Vec<&CellDraft> =
         drafts.iter().filter(|d| changed.contains(&d.code) && !existing.contains_key(d.code.as_str())).collect();
@@ -266,6 +295,7 @@ pub fn import(
         let bbox = draft.boundary.bbox();
         let mut row = old.clone();
         row.name = draft.name.clone();
+        row.level = draft.level.get().into();
         row.parent_code = draft.parent.as_ref().map(ToString::to_string);
         row.boundary = to_json(&draft.geometry);
         (row.min_lon, row.min_lat, row.max_lon, row.max_lat) = (bbox.min().x, bbox.min().y, bbox.max().x, bbox.max().y);
@@ -415,23 +445,29 @@ pub fn rejected(violations: Vec<Violation>) -> ApiError {
 }
 
 /// A refusal for an import: every bad feature, by its position in the file.
-fn import_rejected(violations: &[Violation], position: &HashMap<CellCode, usize>) -> ApiError {
-    let errors: Vec<FieldError> = violations
-        .iter()
-        .map(|v| {
-            let field = CellCode::parse(v.code())
-                .ok()
-                .and_then(|c| position.get(&c))
-                .map_or_else(|| format!("cells.{}", v.code()), |i| format!("features[{i}]"));
-            entry(v, field)
-        })
-        .collect();
+fn import_rejected(
+    mut errors: Vec<FieldError>,
+    violations: &[Violation],
+    position: &HashMap<CellCode, usize>,
+) -> ApiError {
+    errors.extend(violations.iter().map(|v| {
+        let in_file =
+            v.codes().into_iter().find_map(|c| CellCode::parse(c).ok().and_then(|c| position.get(&c).copied()));
+        let field = in_file.map_or_else(|| format!("cells.{}", v.code()), |i| format!("features[{i}]"));
+        entry(v, field)
+    }));
+    errors.sort_by_key(|e| feature_index(&e.field));
     ApiError::Rule {
         slug: "grid-import-rejected",
         title: "The grid import was rejected; nothing was written",
         detail: format!("{} problem(s) found; each is listed in `errors`", errors.len()),
         errors,
     }
+}
+
+/// `features[12].…` → 12, for listing errors in file order.
+fn feature_index(field: &str) -> usize {
+    field.strip_prefix("features[").and_then(|r| r.split(']').next()).and_then(|n| n.parse().ok()).unwrap_or(usize::MAX)
 }
 
 fn entry(v: &Violation, field: String) -> FieldError {

@@ -63,6 +63,8 @@ pub struct CellFilter {
     pub as_of: Option<NaiveDate>,
     /// Codes after this one (cursor).
     pub after: Option<String>,
+    /// Only cells a caller with this home-cell path may see: its subtree and its home's ancestors.
+    pub visible_from: Option<String>,
 }
 
 pub fn find_cell(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<CellRow>> {
@@ -102,6 +104,12 @@ pub fn list_cells(conn: &mut AnyConnection, f: &CellFilter, limit: i64) -> Query
     }
     if let Some(after) = &f.after {
         q = q.filter(grid_cells::code.gt(after.clone()));
+    }
+    if let Some(home) = &f.visible_from {
+        let ancestors: Vec<String> = home.split('/').filter(|c| !c.is_empty()).map(str::to_owned).collect();
+        q = q.filter(
+            substr(grid_cells::path, 1, char_len(home)).eq(home.clone()).or(grid_cells::code.eq_any(ancestors)),
+        );
     }
     q.load(conn)
 }

@@ -26,3 +26,10 @@ pub fn extractor_config(cfg: &mut web::ServiceConfig) {
             .error_handler(|err, _| ApiError::InvalidParameter { detail: format!("path: {err}") }.into()),
     );
 }
+
+/// Deserialises `Option<Option<T>>` fields: absent keeps the value, `null` clears it.
+pub fn double_option<'de, T: serde::Deserialize<'de>, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}

@@ -6,15 +6,22 @@ use std::time::Duration;
 use actix_web::http::header::HeaderMap;
 use actix_web::http::{Method, StatusCode};
 use airgrid::Application;
-use airgrid::config::{DatabaseUrl, Settings};
+use std::sync::Arc;
+
+use airgrid::auth::service::NewAccount;
+use airgrid::auth::tokens::TokenKeys;
+use airgrid::config::{DatabaseUrl, Secret, Settings};
 use airgrid::db::AnyConnection;
+use airgrid::domain::access::Role;
 use diesel::connection::SimpleConnection;
 use serde_json::Value;
 
-/// A database that exists for one test and is removed after it.
+/// A database that exists for one test and is removed after it (`Shared`: another `TestApp`'s, which
+/// removes it).
 pub enum TestDb {
     Sqlite { _dir: tempfile::TempDir },
     Postgres { admin_url: String, name: String },
+    Shared,
 }
 
 impl TestDb {
@@ -63,6 +70,9 @@ pub struct TestApp {
     pub address: String,
     pub database_url: DatabaseUrl,
     client: awc::Client,
+    keys: Arc<TokenKeys>,
+    /// The administrator's token that [`TestApp::request`] sends.
+    pub token: Option<String>,
     _db: TestDb,
 }
 
@@ -108,28 +118,102 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// Starts the application on a fresh database; `configure` may adjust the settings first.
-pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let (db, database_url) = TestDb::fresh();
-    let mut settings = Settings {
-        database_url: database_url.clone(),
+/// Signing secret of every test instance, so tokens minted by one are valid on another.
+const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+/// Password of accounts made by [`TestApp::account`].
+pub const TEST_PASSWORD: &str = "Test-password-2026";
+
+fn test_settings(database_url: DatabaseUrl) -> Settings {
+    Settings {
+        database_url,
         listen: "127.0.0.1:0".parse().unwrap(),
         workers: Some(1),
         log_filter: "warn".into(),
+        jwt_secret: Some(Secret::new(TEST_JWT_SECRET)),
         ..Settings::default()
-    };
+    }
+}
+
+/// Starts the application on a fresh database; `configure` may adjust the settings first.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let (db, database_url) = TestDb::fresh();
+    let app = start(database_url, configure, db).await;
+    let admin = app.account(Role::Admin, None).await;
+    TestApp { token: Some(admin), ..app }
+}
+
+/// Another instance of the application on `app`'s database, as a second server of one deployment runs,
+/// checking for grid changes made elsewhere before every locate. Keep `app` alive while it is used.
+pub async fn spawn_second_instance(app: &TestApp) -> TestApp {
+    spawn_instance_on(app, |settings| settings.grid_refresh_interval_ms = 0).await
+}
+
+/// Another instance of the application on `app`'s database; `configure` may adjust its settings first.
+pub async fn spawn_instance_on(app: &TestApp, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let instance = start(app.database_url.clone(), configure, TestDb::Shared).await;
+    TestApp { token: app.token.clone(), ..instance }
+}
+
+async fn start(database_url: DatabaseUrl, configure: impl FnOnce(&mut Settings), db: TestDb) -> TestApp {
+    let mut settings = test_settings(database_url.clone());
     configure(&mut settings);
     airgrid::telemetry::init(&settings);
+    let keys = Arc::new(TokenKeys::load(&settings).expect("token keys"));
     let app = Application::build(settings).expect("application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
     let client = awc::Client::builder().timeout(Duration::from_secs(60)).disable_redirects().finish();
-    TestApp { address, database_url, client, _db: db }
+    TestApp { address, database_url, client, keys, token: None, _db: db }
 }
 
 impl TestApp {
+    /// A request as the test's administrator.
     pub fn request(&self, method: Method, path: &str) -> awc::ClientRequest {
+        let request = self.anonymous(method, path);
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    /// A request without credentials.
+    pub fn anonymous(&self, method: Method, path: &str) -> awc::ClientRequest {
         self.client.request(method, format!("{}{path}", self.address))
+    }
+
+    /// A request as the holder of `token`.
+    pub fn request_as(&self, token: &str, method: Method, path: &str) -> awc::ClientRequest {
+        self.anonymous(method, path).bearer_auth(token)
+    }
+
+    /// Creates an account with [`TEST_PASSWORD`] directly in the database and returns an access token
+    /// for it (sign-in itself is tested through the API in `auth`).
+    pub async fn account(&self, role: Role, home_cell: Option<&str>) -> String {
+        let username = format!("u{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        self.account_named(&username, role, home_cell).await.1
+    }
+
+    /// Like [`TestApp::account`] with a chosen username; returns the account id and a token.
+    pub async fn account_named(&self, username: &str, role: Role, home_cell: Option<&str>) -> (String, String) {
+        let mut conn = AnyConnection::open(&self.database_url).unwrap();
+        let new = NewAccount {
+            username: username.into(),
+            display_name: username.into(),
+            role,
+            home_cell: home_cell.map(Into::into),
+            scopes: Vec::new(),
+            password: (role != Role::Integration).then(|| TEST_PASSWORD.into()),
+        };
+        let (row, _) = airgrid::auth::service::create_account(&mut conn, new).expect("account created");
+        (row.id.clone(), self.keys.issue(&row.id).unwrap())
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> TestResponse {
+        self.send(self.request_as(token, Method::GET, path)).await
+    }
+
+    pub async fn post_json_as(&self, token: &str, path: &str, body: &Value) -> TestResponse {
+        read(self.request_as(token, Method::POST, path).send_json(body).await.expect("request sent")).await
     }
 
     pub async fn send(&self, request: awc::ClientRequest) -> TestResponse {

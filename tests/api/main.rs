@@ -4,7 +4,14 @@
 
 mod helpers;
 
+mod access;
+mod auth;
 mod errors;
+mod grid_cells;
+mod grid_import;
+mod grid_locate;
+mod grid_people;
+mod grid_support;
 mod migrations;
 mod openapi;
 mod operations;

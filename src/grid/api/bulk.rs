@@ -9,12 +9,14 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::cells::{CellQuery, cell_filter};
 use super::{CrsParam, DraftError, RawCell, parse_draft};
+use crate::auth::Caller;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::domain::access::Permission;
 use crate::domain::geometry::GeometryJson;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::grid::live::LiveIndex;
-use crate::grid::service::{self, ImportSummary};
+use crate::grid::service::{self, ImportFile, ImportSummary};
 use crate::grid::store;
 use crate::http::{BulkJson, next_href, parse_json};
 
@@ -71,17 +73,19 @@ pub struct CellFeatureCollection {
 #[get("/features")]
 pub async fn features(
     req: HttpRequest,
+    caller: Caller,
     db: web::Data<Db>,
     settings: web::Data<Settings>,
     query: web::Query<CellQuery>,
     page: web::Query<FeaturePage>,
     crs: web::Query<CrsParam>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::GridRead)?;
     let limit = page.limit.unwrap_or(1000);
     if !(1..=FEATURES_MAX_LIMIT).contains(&limit) {
         return Err(ApiError::validation(vec![FieldError::new("limit", "must be between 1 and 10000")]));
     }
-    let mut filter = cell_filter(&db, query.into_inner(), crs.crs, settings.today()).await?;
+    let mut filter = cell_filter(&db, &caller, query.into_inner(), crs.crs, settings.today()).await?;
     filter.after = page.cursor.clone();
     let mut rows = db.run(move |conn| Ok(store::list_cells(conn, &filter, limit + 1)?)).await?;
     let more = rows.len() as i64 > limit;
@@ -220,6 +224,7 @@ pub struct ImportOptions {
 )]
 #[post("/import")]
 pub async fn import(
+    caller: Caller,
     db: web::Data<Db>,
     settings: web::Data<Settings>,
     live: web::Data<LiveIndex>,
@@ -227,11 +232,13 @@ pub async fn import(
     crs: web::Query<CrsParam>,
     body: BulkJson<GridImport>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::GridWrite)?;
     let collection = body.0;
     let total = collection.features.len();
-    let drafts = web::block(move || parse_features(collection.features, crs.crs)).await??;
+    let file = web::block(move || parse_features(collection.features, crs.crs)).await??;
     let (tol, today, dry_run) = (settings.grid_tolerances(), settings.today(), options.dry_run);
-    let summary = db.transaction(move |conn| service::import(conn, drafts, tol, today, dry_run)).await?;
+    let scope = caller.home.as_ref().map(|h| h.path.clone());
+    let summary = db.transaction(move |conn| service::import(conn, file, scope, tol, today, dry_run)).await?;
     if summary.created + summary.updated > 0 && !dry_run {
         live.invalidate();
     }
@@ -242,52 +249,66 @@ pub async fn import(
 /// Parses a FeatureCollection document into checked drafts (used by `airgrid seed`).
 pub fn parse_geojson(bytes: &[u8], crs: crate::domain::crs::Crs) -> Result<Vec<service::CellDraft>, ApiError> {
     let collection: GridImport = parse_json(bytes)?;
-    parse_features(collection.features, crs)
+    let file = parse_features(collection.features, crs)?;
+    if !file.rejected.is_empty() {
+        return Err(ApiError::Rule {
+            slug: "grid-import-rejected",
+            title: "The grid import was rejected; nothing was written",
+            detail: format!("{} problem(s) found; each is listed in `errors`", file.rejected.len()),
+            errors: file.rejected,
+        });
+    }
+    Ok(file.features.into_iter().map(|(_, d)| d).collect())
 }
 
-/// Parses every feature, collecting the errors of all bad ones before giving up.
-fn parse_features(items: Vec<Value>, crs: crate::domain::crs::Crs) -> Result<Vec<service::CellDraft>, ApiError> {
-    let mut drafts = Vec::with_capacity(items.len());
-    let mut errors = Vec::new();
-    for (i, feature) in items.into_iter().enumerate() {
+/// Parses every feature separately, keeping the good ones and the errors of the bad ones.
+fn parse_features(items: Vec<Value>, crs: crate::domain::crs::Crs) -> Result<ImportFile, ApiError> {
+    let mut file = ImportFile::default();
+    for (i, item) in items.into_iter().enumerate() {
         let prefix = format!("features[{i}]");
-        let parsed: Result<GridFeature, ApiError> = parse_json(feature.to_string().as_bytes());
-        let feature = match parsed {
+        let code = match &item["properties"]["code"] {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        let feature = match parse_json::<GridFeature>(item.to_string().as_bytes()) {
             Ok(f) => f,
-            Err(ApiError::Validation { errors: found, .. }) => {
-                errors.extend(found.into_iter().map(|e| FieldError { field: format!("{prefix}.{}", e.field), ..e }));
+            Err(ApiError::Validation { errors, .. }) => {
+                file.rejected
+                    .extend(errors.into_iter().map(|e| FieldError { field: format!("{prefix}.{}", e.field), ..e }));
+                file.rejected_codes.extend(code);
                 continue;
             }
             Err(other) => return Err(other),
         };
         let p = feature.properties;
+        let mut properties = p.rest;
+        // Exported features carry `valid_to`; retiring is not done by import, and it is not a free property.
+        properties.remove("valid_to");
         let raw = RawCell {
             code: p.code.into_string(),
             name: p.name,
             level: p.level,
             parent_code: p.parent_code.map(CodeValue::into_string),
             geometry: feature.geometry,
-            properties: p.rest,
+            properties,
             valid_from: p.valid_from,
         };
         match parse_draft(raw, crs, &format!("{prefix}.properties.")) {
-            Ok(draft) => drafts.push(draft),
-            Err(DraftError::Fields(found)) => errors.extend(found),
-            Err(DraftError::Geometry(v)) => errors.push(FieldError {
-                field: format!("{prefix}.geometry"),
-                message: v.to_string(),
-                kind: Some(format!("/problems/{}", v.slug())),
-            }),
+            Ok(draft) => file.features.push((i, draft)),
+            Err(DraftError::Fields(errors)) => {
+                file.rejected.extend(errors);
+                file.rejected_codes.extend(code);
+            }
+            Err(DraftError::Geometry(v)) => {
+                file.rejected.push(FieldError {
+                    field: format!("{prefix}.geometry"),
+                    message: v.to_string(),
+                    kind: Some(format!("/problems/{}", v.slug())),
+                });
+                file.rejected_codes.extend(code);
+            }
         }
     }
-    if errors.is_empty() {
-        Ok(drafts)
-    } else {
-        Err(ApiError::Rule {
-            slug: "grid-import-rejected",
-            title: "The grid import was rejected; nothing was written",
-            detail: format!("{} problem(s) found; each is listed in `errors`", errors.len()),
-            errors,
-        })
-    }
+    Ok(file)
 }

@@ -7,9 +7,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Cell, CellSummary, CrsParam, DraftError, RawCell, parse_code, parse_draft, parse_name};
+use super::{Cell, CellSummary, CrsParam, DraftError, RawCell, parse_code, parse_draft, parse_name, visible_cell};
+use crate::auth::Caller;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::domain::access::Permission;
 use crate::domain::crs::Crs;
 use crate::domain::geometry::{Boundary, GeometryJson};
 use crate::domain::grid::{CellCode, Violation};
@@ -42,7 +44,13 @@ pub struct CellQuery {
 }
 
 /// Parses list filters into a store filter, resolving `within` to its path.
-pub(super) async fn cell_filter(db: &Db, q: CellQuery, crs: Crs, today: NaiveDate) -> Result<CellFilter, ApiError> {
+pub(super) async fn cell_filter(
+    db: &Db,
+    caller: &Caller,
+    q: CellQuery,
+    crs: Crs,
+    today: NaiveDate,
+) -> Result<CellFilter, ApiError> {
     let mut errors = Vec::new();
     if let Some(level) = q.level.filter(|l| !(1..=4).contains(l)) {
         errors.push(FieldError::new("level", format!("{level} is not between 1 and 4")));
@@ -54,7 +62,7 @@ pub(super) async fn cell_filter(db: &Db, q: CellQuery, crs: Crs, today: NaiveDat
     let within_path = match q.within {
         Some(code) => {
             let found = db.run(move |conn| Ok(store::find_cell(conn, &code)?)).await?;
-            match found {
+            match found.filter(|row| caller.can_see(&row.path)) {
                 Some(row) => Some(row.path),
                 None => {
                     errors.push(FieldError::new("within", "no cell has this code"));
@@ -76,6 +84,7 @@ pub(super) async fn cell_filter(db: &Db, q: CellQuery, crs: Crs, today: NaiveDat
         bbox,
         as_of: Some(q.as_of.unwrap_or(today)),
         after: None,
+        visible_from: caller.home.as_ref().map(|h| h.path.clone()),
     })
 }
 
@@ -119,13 +128,15 @@ async fn list_page(db: &Db, mut filter: CellFilter, page: &PageParams) -> Result
 #[get("/cells")]
 pub async fn list(
     req: HttpRequest,
+    caller: Caller,
     db: web::Data<Db>,
     settings: web::Data<Settings>,
     query: web::Query<CellQuery>,
     crs: web::Query<CrsParam>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = cell_filter(&db, query.into_inner(), crs.crs, settings.today()).await?;
+    caller.require(Permission::GridRead)?;
+    let filter = cell_filter(&db, &caller, query.into_inner(), crs.crs, settings.today()).await?;
     Ok(list_page(&db, filter, &page).await?.respond(&req))
 }
 
@@ -171,13 +182,28 @@ pub struct NewCell {
 )]
 #[post("/cells")]
 pub async fn create(
+    caller: Caller,
     db: web::Data<Db>,
     settings: web::Data<Settings>,
     live: web::Data<LiveIndex>,
     crs: web::Query<CrsParam>,
     body: Json<NewCell>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::GridWrite)?;
     let b = body.0;
+    match &b.parent_code {
+        Some(parent) => {
+            // A parent that does not exist is the rules' business (grid-unknown-parent).
+            let code = parent.clone();
+            if let Some(row) = db.run(move |conn| Ok(store::find_cell(conn, &code)?)).await? {
+                caller.may_change(&row.path, "parent cell")?;
+            }
+        }
+        None if caller.home.is_some() => {
+            return Err(ApiError::Forbidden("only callers without a home cell may create top-level cells".into()));
+        }
+        None => {}
+    }
     let raw = RawCell {
         code: b.code,
         name: b.name,
@@ -208,14 +234,6 @@ fn cell_response(
     Ok(builder.insert_header((header::ETAG, etag(version))).json(Cell::from_row(row, crs)?))
 }
 
-async fn load(db: &Db, code: CellCode) -> Result<CellRow, ApiError> {
-    db.run(move |conn| {
-        store::find_cell(conn, code.as_str())?
-            .ok_or_else(|| ApiError::NotFound(format!("no grid cell has code {code}")))
-    })
-    .await
-}
-
 /// Get a grid cell
 ///
 /// The cell with its boundary, current or retired; the `ETag` header carries its version.
@@ -230,11 +248,13 @@ async fn load(db: &Db, code: CellCode) -> Result<CellRow, ApiError> {
 )]
 #[get("/cells/{code}")]
 pub async fn get(
+    caller: Caller,
     db: web::Data<Db>,
     code: web::Path<String>,
     crs: web::Query<CrsParam>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = load(&db, parse_code(&code)?).await?;
+    caller.require(Permission::GridRead)?;
+    let row = visible_cell(&db, &caller, &code).await?;
     cell_response(&mut HttpResponse::Ok(), row, crs.crs)
 }
 
@@ -280,6 +300,7 @@ pub struct CellPatch {
 )]
 #[patch("/cells/{code}")]
 pub async fn update(
+    caller: Caller,
     db: web::Data<Db>,
     settings: web::Data<Settings>,
     live: web::Data<LiveIndex>,
@@ -288,6 +309,9 @@ pub async fn update(
     if_match: IfMatch,
     body: Json<CellPatch>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::GridWrite)?;
+    let current = visible_cell(&db, &caller, &code).await?;
+    caller.may_change(&current.path, "cell")?;
     let code = parse_code(&code)?;
     let patch = body.0;
     let mut errors = Vec::new();
@@ -309,6 +333,12 @@ pub async fn update(
         .flatten();
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
+    }
+    if let Some(parent) = &parent {
+        let code = parent.to_string();
+        if let Some(row) = db.run(move |conn| Ok(store::find_cell(conn, &code)?)).await? {
+            caller.may_change(&row.path, "parent cell")?;
+        }
     }
     let geometry = match patch.boundary {
         Some(json) => {
@@ -357,6 +387,7 @@ pub struct Retirement {
 )]
 #[post("/cells/{code}/retire")]
 pub async fn retire(
+    caller: Caller,
     db: web::Data<Db>,
     settings: web::Data<Settings>,
     live: web::Data<LiveIndex>,
@@ -364,6 +395,9 @@ pub async fn retire(
     if_match: IfMatch,
     body: Json<Retirement>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::GridWrite)?;
+    let current = visible_cell(&db, &caller, &code).await?;
+    caller.may_change(&current.path, "cell")?;
     let code = parse_code(&code)?;
     let day = body.0.on.unwrap_or_else(|| settings.today());
     let row = db.transaction(move |conn| service::retire_cell(conn, &code, day, if_match)).await?;
@@ -392,11 +426,15 @@ pub async fn retire(
 )]
 #[delete("/cells/{code}")]
 pub async fn delete(
+    caller: Caller,
     db: web::Data<Db>,
     live: web::Data<LiveIndex>,
     code: web::Path<String>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::GridWrite)?;
+    let current = visible_cell(&db, &caller, &code).await?;
+    caller.may_change(&current.path, "cell")?;
     let code = parse_code(&code)?;
     db.transaction(move |conn| service::delete_cell(conn, &code, if_match)).await?;
     live.invalidate();
@@ -426,16 +464,19 @@ pub struct AsOf {
 #[get("/cells/{code}/children")]
 pub async fn children(
     req: HttpRequest,
+    caller: Caller,
     db: web::Data<Db>,
     settings: web::Data<Settings>,
     code: web::Path<String>,
     as_of: web::Query<AsOf>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let cell = load(&db, parse_code(&code)?).await?;
+    caller.require(Permission::GridRead)?;
+    let cell = visible_cell(&db, &caller, &code).await?;
     let filter = CellFilter {
         parent: Some(cell.code),
         as_of: Some(as_of.as_of.unwrap_or_else(|| settings.today())),
+        visible_from: caller.home.as_ref().map(|h| h.path.clone()),
         ..Default::default()
     };
     Ok(list_page(&db, filter, &page).await?.respond(&req))
@@ -456,16 +497,19 @@ pub async fn children(
 #[get("/cells/{code}/subtree")]
 pub async fn subtree(
     req: HttpRequest,
+    caller: Caller,
     db: web::Data<Db>,
     settings: web::Data<Settings>,
     code: web::Path<String>,
     as_of: web::Query<AsOf>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let cell = load(&db, parse_code(&code)?).await?;
+    caller.require(Permission::GridRead)?;
+    let cell = visible_cell(&db, &caller, &code).await?;
     let filter = CellFilter {
         within_path: Some(cell.path),
         as_of: Some(as_of.as_of.unwrap_or_else(|| settings.today())),
+        visible_from: caller.home.as_ref().map(|h| h.path.clone()),
         ..Default::default()
     };
     Ok(list_page(&db, filter, &page).await?.respond(&req))
@@ -484,10 +528,12 @@ pub async fn subtree(
     ),
 )]
 #[get("/cells/{code}/ancestors")]
-pub async fn ancestors(db: web::Data<Db>, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let cell = load(&db, parse_code(&code)?).await?;
+pub async fn ancestors(caller: Caller, db: web::Data<Db>, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::GridRead)?;
+    let cell = visible_cell(&db, &caller, &code).await?;
     let codes: Vec<String> = cell.path.split('/').filter(|c| !c.is_empty()).map(str::to_owned).collect();
     let mut rows = db.run(move |conn| Ok(store::cells_by_code(conn, &codes)?)).await?;
+    rows.retain(|r| caller.can_see(&r.path));
     rows.sort_by_key(|r| r.level);
     Ok(HttpResponse::Ok().json(rows.into_iter().map(CellSummary::from).collect::<Vec<_>>()))
 }

@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::people::Person;
+use crate::auth::Caller;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::domain::access::Permission;
 use crate::domain::crs::Crs;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::grid::live::LiveIndex;
@@ -58,7 +60,8 @@ pub struct Located {
 
 /// Locate a point in the grid
 ///
-/// Answers from the in-memory index. A point on a border shared by cells belongs to the deepest level
+/// Answers from the in-memory index; cells outside the caller's part of the grid are left out, and
+/// people are listed only when the deepest cell is visible. A point on a border shared by cells belongs to the deepest level
 /// that covers it and, at that level, to the cell with the smallest code; the chain is that cell and its
 /// ancestors. A point outside every cell gets an empty chain.
 #[utoipa::path(
@@ -72,11 +75,13 @@ pub struct Located {
 )]
 #[get("/locate")]
 pub async fn locate(
+    caller: Caller,
     db: web::Data<Db>,
     settings: web::Data<Settings>,
     live: web::Data<LiveIndex>,
     query: web::Query<LocateQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::GridRead)?;
     let mut errors = Vec::new();
     if !(-180.0..=180.0).contains(&query.lon) {
         errors.push(FieldError::new("lon", "must be between -180 and 180"));
@@ -90,12 +95,22 @@ pub async fn locate(
     let (lon, lat) = query.crs.to_wgs84(query.lon, query.lat);
     let today = settings.today();
     let snapshot = live.current(&db, today).await?;
+    // Out-of-scope cells are left out: a caller sees its subtree and its home's ancestors.
     let chain = snapshot.index.locate(lon, lat);
-    let cells: Vec<ChainCell> = chain
+    let mut path = String::new();
+    let visible: Vec<_> = chain
+        .iter()
+        .take_while(|c| {
+            path = format!("{path}{}/", c.code);
+            caller.can_see(&path)
+        })
+        .collect();
+    let complete = visible.len() == chain.len();
+    let cells: Vec<ChainCell> = visible
         .iter()
         .map(|c| ChainCell { code: c.code.to_string(), name: c.name.clone(), level: c.level.get().into() })
         .collect();
-    let people = match cells.last() {
+    let people = match cells.last().filter(|_| complete) {
         Some(deepest) => {
             let code = deepest.code.clone();
             let rows = db.run(move |conn| Ok(store::people_of(conn, &code, Some(today))?)).await?;

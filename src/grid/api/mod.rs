@@ -13,6 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::service::CellDraft;
 use super::store::CellRow;
+use crate::auth::Caller;
 use crate::domain::crs::Crs;
 use crate::domain::geometry::{Boundary, GeometryJson};
 use crate::domain::grid::{CellCode, Level, Violation};
@@ -198,11 +199,14 @@ fn parse_name(raw: &str) -> Result<String, String> {
     }
 }
 
-fn parse_code(raw: &str) -> Result<CellCode, ApiError> {
-    CellCode::parse(raw).map_err(|m| ApiError::InvalidParameter { detail: format!("cell code: {m}") })
+/// The cell with this code if the caller may see it; 404 otherwise (no existence leak).
+async fn visible_cell(db: &crate::db::Db, caller: &Caller, raw_code: &str) -> Result<CellRow, ApiError> {
+    let code = parse_code(raw_code)?;
+    let row = db.run(move |conn| Ok(super::store::find_cell(conn, code.as_str())?)).await?;
+    row.filter(|r| caller.can_see(&r.path))
+        .ok_or_else(|| ApiError::NotFound(format!("no grid cell has code {raw_code}")))
 }
 
-/// Fields `Option<Option<T>>`: absent keeps the value, `null` clears it.
-fn double_option<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
+fn parse_code(raw: &str) -> Result<CellCode, ApiError> {
+    CellCode::parse(raw).map_err(|m| ApiError::InvalidParameter { detail: format!("cell code: {m}") })
 }

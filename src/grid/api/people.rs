@@ -6,9 +6,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{double_option, parse_code, parse_name};
+use super::{parse_name, visible_cell};
+use crate::auth::Caller;
 use crate::db::{self, Db};
-use crate::domain::grid::{CellCode, Duty};
+use crate::domain::access::Permission;
+use crate::domain::grid::Duty;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::grid::store::{self, PersonRow};
 use crate::http::{IfMatch, Json, etag};
@@ -83,18 +85,15 @@ pub struct PeopleQuery {
 )]
 #[get("/cells/{code}/people")]
 pub async fn list(
+    caller: Caller,
     db: web::Data<Db>,
     code: web::Path<String>,
     query: web::Query<PeopleQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let code = parse_code(&code)?;
+    caller.require(Permission::GridRead)?;
+    let cell = visible_cell(&db, &caller, &code).await?;
     let as_of = query.as_of;
-    let rows = db
-        .run(move |conn| {
-            cell_exists(conn, &code)?;
-            Ok(store::people_of(conn, code.as_str(), as_of)?)
-        })
-        .await?;
+    let rows = db.run(move |conn| Ok(store::people_of(conn, &cell.code, as_of)?)).await?;
     let people = rows.into_iter().map(Person::from_row).collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(people))
 }
@@ -132,12 +131,15 @@ pub struct NewPerson {
 )]
 #[post("/cells/{code}/people")]
 pub async fn create(
+    caller: Caller,
     db: web::Data<Db>,
     settings: web::Data<crate::config::Settings>,
     code: web::Path<String>,
     body: Json<NewPerson>,
 ) -> Result<HttpResponse, ApiError> {
-    let code = parse_code(&code)?;
+    caller.require(Permission::PeopleWrite)?;
+    let cell = visible_cell(&db, &caller, &code).await?;
+    caller.may_change(&cell.path, "cell")?;
     let b = body.0;
     let mut errors = Vec::new();
     let name = field(&mut errors, "name", parse_name(&b.name));
@@ -152,7 +154,7 @@ pub async fn create(
     let now = db::now();
     let row = PersonRow {
         id: db::new_id(),
-        cell_code: code.to_string(),
+        cell_code: cell.code,
         name,
         phone,
         account_id: b.account_id,
@@ -163,13 +165,11 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let row = db
-        .transaction(move |conn| {
-            cell_exists(conn, &code)?;
-            store::insert_person(conn, &row)?;
-            Ok(row)
-        })
-        .await?;
+    db.transaction({
+        let row = row.clone();
+        move |conn| Ok(store::insert_person(conn, &row)?)
+    })
+    .await?;
     let location = format!("/api/v1/grid/cells/{}/people/{}", row.cell_code, row.id);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
@@ -191,10 +191,15 @@ pub async fn create(
     ),
 )]
 #[get("/cells/{code}/people/{id}")]
-pub async fn get(db: web::Data<Db>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    caller: Caller,
+    db: web::Data<Db>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::GridRead)?;
     let (code, id) = path.into_inner();
-    let code = parse_code(&code)?;
-    let row = db.run(move |conn| find(conn, &code, &id)).await?;
+    let cell = visible_cell(&db, &caller, &code).await?;
+    let row = db.run(move |conn| find(conn, &cell.code, &id)).await?;
     Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(row.version))).json(Person::from_row(row)?))
 }
 
@@ -206,11 +211,11 @@ pub struct PersonPatch {
     /// New full name.
     name: Option<String>,
     /// New phone; `null` removes it.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::double_option")]
     #[schema(value_type = Option<String>)]
     phone: Option<Option<String>>,
     /// New account; `null` removes it.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::double_option")]
     #[schema(value_type = Option<String>)]
     account_id: Option<Option<String>>,
     /// New duty.
@@ -219,7 +224,7 @@ pub struct PersonPatch {
     /// New first day.
     valid_from: Option<NaiveDate>,
     /// End of responsibility (first day no longer responsible); `null` makes it open-ended.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::double_option")]
     #[schema(value_type = Option<NaiveDate>)]
     valid_to: Option<Option<NaiveDate>>,
 }
@@ -245,13 +250,16 @@ pub struct PersonPatch {
 )]
 #[patch("/cells/{code}/people/{id}")]
 pub async fn update(
+    caller: Caller,
     db: web::Data<Db>,
     path: web::Path<(String, String)>,
     if_match: IfMatch,
     body: Json<PersonPatch>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::PeopleWrite)?;
     let (code, id) = path.into_inner();
-    let code = parse_code(&code)?;
+    let cell = visible_cell(&db, &caller, &code).await?;
+    caller.may_change(&cell.path, "cell")?;
     let p = body.0;
     let mut errors = Vec::new();
     let name = field(&mut errors, "name", p.name.as_deref().map(parse_name).transpose()).flatten();
@@ -263,7 +271,7 @@ pub async fn update(
     }
     let row = db
         .transaction(move |conn| {
-            let mut row = find(conn, &code, &id)?;
+            let mut row = find(conn, &cell.code, &id)?;
             if_match.check(row.version)?;
             if let Some(name) = name {
                 row.name = name;
@@ -313,14 +321,17 @@ pub async fn update(
 )]
 #[delete("/cells/{code}/people/{id}")]
 pub async fn delete(
+    caller: Caller,
     db: web::Data<Db>,
     path: web::Path<(String, String)>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::PeopleWrite)?;
     let (code, id) = path.into_inner();
-    let code = parse_code(&code)?;
+    let cell = visible_cell(&db, &caller, &code).await?;
+    caller.may_change(&cell.path, "cell")?;
     db.transaction(move |conn| {
-        let row = find(conn, &code, &id)?;
+        let row = find(conn, &cell.code, &id)?;
         if_match.check(row.version)?;
         store::delete_person(conn, &row.id)?;
         Ok(())
@@ -329,17 +340,8 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-fn cell_exists(conn: &mut crate::db::AnyConnection, code: &CellCode) -> Result<(), ApiError> {
-    match store::find_cell(conn, code.as_str())? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::NotFound(format!("no grid cell has code {code}"))),
-    }
-}
-
-fn find(conn: &mut crate::db::AnyConnection, code: &CellCode, id: &str) -> Result<PersonRow, ApiError> {
-    cell_exists(conn, code)?;
-    store::find_person(conn, code.as_str(), id)?
-        .ok_or_else(|| ApiError::NotFound(format!("cell {code} has no assignment {id}")))
+fn find(conn: &mut crate::db::AnyConnection, cell: &str, id: &str) -> Result<PersonRow, ApiError> {
+    store::find_person(conn, cell, id)?.ok_or_else(|| ApiError::NotFound(format!("cell {cell} has no assignment {id}")))
 }
 
 /// Keeps the value of a parsed field, or records its error.

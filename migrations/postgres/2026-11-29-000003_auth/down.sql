@@ -1,0 +1,3 @@
+DROP TABLE sign_in_failures;
+DROP TABLE refresh_tokens;
+DROP TABLE accounts;

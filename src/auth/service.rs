@@ -1,0 +1,340 @@
+//! Sign-in, token rotation, sign-out, and account administration.
+
+use chrono::Duration;
+
+use super::password;
+use super::store::{self, AccountRow, RefreshTokenRow};
+use super::tokens::{TokenKeys, random_hex, token_digest};
+use crate::config::Settings;
+use crate::db::{self, AnyConnection};
+use crate::domain::access::{Permission, Role, check_password, grantable_scope};
+use crate::error::{ApiError, FieldError};
+use crate::grid::store::find_cell;
+
+/// Tokens handed to a client.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiJ9…", "token_type": "Bearer", "expires_in": 900, "refresh_token": "4f1c…"}))]
+pub struct Issued {
+    /// The JWT to send as `Authorization: Bearer …`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Single-use token for `/auth/refresh` (users only; service accounts sign in again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// Sign-in throttling limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Throttle {
+    pub per_account: u32,
+    pub per_address: u32,
+    pub window: Duration,
+    pub refresh_ttl: Duration,
+}
+
+impl Throttle {
+    pub fn from_settings(s: &Settings) -> Self {
+        Self {
+            per_account: s.sign_in_max_failures_per_account,
+            per_address: s.sign_in_max_failures_per_address,
+            window: Duration::seconds(s.sign_in_window_secs as i64),
+            refresh_ttl: Duration::seconds(s.refresh_token_ttl_secs as i64),
+        }
+    }
+}
+
+/// The secret presented at sign-in.
+pub enum Credentials {
+    Password { username: String, password: String },
+    Client { client_id: String, client_secret: String },
+}
+
+const REFUSED: &str = "unknown account or wrong password";
+
+/// Checks credentials, throttling repeated failures per account and per client address. Runs outside a
+/// transaction so that failures are counted even though the request fails.
+pub fn sign_in(
+    conn: &mut AnyConnection,
+    keys: &TokenKeys,
+    throttle: Throttle,
+    credentials: Credentials,
+    address: &str,
+) -> Result<Issued, ApiError> {
+    let (username, secret, is_client) = match &credentials {
+        Credentials::Password { username, password } => (username.as_str(), password.as_str(), false),
+        Credentials::Client { client_id, client_secret } => (client_id.as_str(), client_secret.as_str(), true),
+    };
+    let now = db::now();
+    let since = now - throttle.window;
+    let subjects =
+        [(format!("account:{username}"), throttle.per_account), (format!("address:{address}"), throttle.per_address)];
+    for (subject, limit) in &subjects {
+        if let Some((failures, start)) = store::failures_since(conn, subject, since)?
+            && failures as u32 >= *limit
+        {
+            let retry_after_secs = ((start + throttle.window) - now).num_seconds().max(1) as u64;
+            return Err(ApiError::TooManyRequests { retry_after_secs });
+        }
+    }
+    let account = store::find_by_username(conn, username)?;
+    let stored = account
+        .as_ref()
+        .and_then(|a| if is_client { a.client_secret_hash.as_deref() } else { a.password_hash.as_deref() });
+    let verified = password::verify(secret, stored);
+    let account = match account.filter(|a| verified && a.active) {
+        Some(account) => account,
+        None => {
+            for (subject, _) in &subjects {
+                store::record_failure(conn, subject, since, now)?;
+            }
+            tracing::info!(username, address, "sign-in refused");
+            return Err(ApiError::Unauthorized(REFUSED.into()));
+        }
+    };
+    store::clear_failures(conn, &subjects[0].0)?;
+    let refresh_token =
+        if is_client { None } else { Some(new_refresh_token(conn, &account.id, None, throttle.refresh_ttl)?) };
+    issue(keys, &account, refresh_token)
+}
+
+/// Exchanges a refresh token for new tokens. A token that was already exchanged is a sign of theft:
+/// its whole family is revoked.
+pub fn refresh(
+    conn: &mut AnyConnection,
+    keys: &TokenKeys,
+    throttle: Throttle,
+    token: &str,
+) -> Result<Issued, ApiError> {
+    let refused = || ApiError::Unauthorized("the refresh token is not valid".into());
+    let now = db::now();
+    let row = store::find_refresh_token(conn, &token_digest(token))?.ok_or_else(refused)?;
+    if row.revoked_at.is_some() || row.expires_at <= now {
+        return Err(refused());
+    }
+    if row.rotated_at.is_some() || !store::mark_rotated(conn, &row.id, now)? {
+        store::revoke_family(conn, &row.family_id, now)?;
+        tracing::warn!(account = %row.account_id, family = %row.family_id, "refresh token reused; family revoked");
+        return Err(refused());
+    }
+    let account = store::find_account(conn, &row.account_id)?.filter(|a| a.active).ok_or_else(refused)?;
+    let next = new_refresh_token(conn, &account.id, Some(&row.family_id), throttle.refresh_ttl)?;
+    issue(keys, &account, Some(next))
+}
+
+/// Revokes the family of a refresh token. Unknown tokens are ignored: signing out always succeeds.
+pub fn sign_out(conn: &mut AnyConnection, token: &str) -> Result<(), ApiError> {
+    if let Some(row) = store::find_refresh_token(conn, &token_digest(token))? {
+        store::revoke_family(conn, &row.family_id, db::now())?;
+    }
+    Ok(())
+}
+
+fn issue(keys: &TokenKeys, account: &AccountRow, refresh_token: Option<String>) -> Result<Issued, ApiError> {
+    Ok(Issued {
+        access_token: keys.issue(&account.id).map_err(ApiError::internal)?,
+        token_type: "Bearer".into(),
+        expires_in: keys.access_ttl_secs,
+        refresh_token,
+    })
+}
+
+fn new_refresh_token(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    family: Option<&str>,
+    ttl: Duration,
+) -> Result<String, ApiError> {
+    let token = random_hex(32);
+    let now = db::now();
+    store::insert_refresh_token(
+        conn,
+        &RefreshTokenRow {
+            id: db::new_id(),
+            account_id: account_id.to_owned(),
+            family_id: family.map_or_else(db::new_id, str::to_owned),
+            token_hash: token_digest(&token),
+            expires_at: now + ttl,
+            rotated_at: None,
+            revoked_at: None,
+            created_at: now,
+        },
+    )?;
+    Ok(token)
+}
+
+/// A new account, parsed.
+#[derive(Debug)]
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub home_cell: Option<String>,
+    pub scopes: Vec<Permission>,
+    /// Users: the password. Service accounts get a generated client secret instead.
+    pub password: Option<String>,
+}
+
+/// Creates an account; for a service account also returns its client secret (shown once).
+pub fn create_account(conn: &mut AnyConnection, new: NewAccount) -> Result<(AccountRow, Option<String>), ApiError> {
+    let mut errors = Vec::new();
+    if let Err(m) = check_username(&new.username) {
+        errors.push(FieldError::new("username", m));
+    }
+    if new.display_name.trim().is_empty() || new.display_name.chars().count() > 100 {
+        errors.push(FieldError::new("display_name", "must be 1–100 characters"));
+    }
+    check_home_and_scopes(conn, new.role, new.home_cell.as_deref(), &new.scopes, &mut errors)?;
+    let service = new.role == Role::Integration;
+    match (&new.password, service) {
+        (Some(_), true) => {
+            errors.push(FieldError::new("password", "service accounts sign in with a generated client secret"))
+        }
+        (None, false) => errors.push(FieldError::new("password", "is required")),
+        (Some(p), false) => {
+            if let Err(m) = check_password(p, &new.username) {
+                errors.push(FieldError::new("password", m));
+            }
+        }
+        (None, true) => {}
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    if store::find_by_username(conn, &new.username)?.is_some() {
+        return Err(ApiError::Conflict(format!("the username {} is taken", new.username)));
+    }
+    let client_secret = service.then(|| random_hex(24));
+    let hash = |s: &str| password::hash(s).map_err(ApiError::internal);
+    let now = db::now();
+    let row = AccountRow {
+        id: db::new_id(),
+        username: new.username,
+        display_name: new.display_name.trim().to_owned(),
+        role: new.role.as_str().into(),
+        home_cell: new.home_cell,
+        scopes: scopes_text(&new.scopes),
+        password_hash: new.password.as_deref().map(hash).transpose()?,
+        client_secret_hash: client_secret.as_deref().map(hash).transpose()?,
+        active: true,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert_account(conn, &row)?;
+    Ok((row, client_secret))
+}
+
+/// Changes to an account; `None` keeps the value.
+#[derive(Debug, Default)]
+pub struct AccountChanges {
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    pub home_cell: Option<Option<String>>,
+    pub scopes: Option<Vec<Permission>>,
+    pub active: Option<bool>,
+    pub password: Option<String>,
+}
+
+pub fn update_account(
+    conn: &mut AnyConnection,
+    mut row: AccountRow,
+    changes: AccountChanges,
+) -> Result<AccountRow, ApiError> {
+    let role = changes.role.unwrap_or_else(|| Role::parse(&row.role).unwrap_or(Role::Viewer));
+    let home = changes.home_cell.clone().unwrap_or_else(|| row.home_cell.clone());
+    let scopes =
+        changes.scopes.clone().unwrap_or_else(|| row.scopes.split_whitespace().filter_map(Permission::parse).collect());
+    let mut errors = Vec::new();
+    if (role == Role::Integration) != (row.role == Role::Integration.as_str()) {
+        errors.push(FieldError::new(
+            "role",
+            "a user cannot become a service account or the reverse; create a new account",
+        ));
+    }
+    if let Some(name) = &changes.display_name
+        && (name.trim().is_empty() || name.chars().count() > 100)
+    {
+        errors.push(FieldError::new("display_name", "must be 1–100 characters"));
+    }
+    check_home_and_scopes(conn, role, home.as_deref(), &scopes, &mut errors)?;
+    if let Some(p) = &changes.password {
+        if role == Role::Integration {
+            errors.push(FieldError::new("password", "service accounts have a client secret; rotate it instead"));
+        } else if let Err(m) = check_password(p, &row.username) {
+            errors.push(FieldError::new("password", m));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let now = db::now();
+    let locked_out = changes.active == Some(false) || changes.password.is_some() || changes.role.is_some();
+    if let Some(name) = changes.display_name {
+        row.display_name = name.trim().to_owned();
+    }
+    if let Some(p) = changes.password {
+        row.password_hash = Some(password::hash(&p).map_err(ApiError::internal)?);
+    }
+    row.role = role.as_str().into();
+    row.home_cell = home;
+    row.scopes = scopes_text(&scopes);
+    row.active = changes.active.unwrap_or(row.active);
+    row.version += 1;
+    row.updated_at = now;
+    store::update_account(conn, &row)?;
+    if locked_out {
+        store::revoke_all_of(conn, &row.id, now)?;
+    }
+    Ok(row)
+}
+
+/// A new client secret for a service account (shown once).
+pub fn rotate_secret(conn: &mut AnyConnection, mut row: AccountRow) -> Result<(AccountRow, String), ApiError> {
+    if row.role != Role::Integration.as_str() {
+        return Err(ApiError::Conflict("only service accounts have a client secret".into()));
+    }
+    let secret = random_hex(24);
+    row.client_secret_hash = Some(password::hash(&secret).map_err(ApiError::internal)?);
+    row.version += 1;
+    row.updated_at = db::now();
+    store::update_account(conn, &row)?;
+    Ok((row, secret))
+}
+
+fn check_username(name: &str) -> Result<(), String> {
+    let ok = (3..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@' | b'+'));
+    if ok { Ok(()) } else { Err("must be 3–64 letters, digits or . _ - @ +".into()) }
+}
+
+fn check_home_and_scopes(
+    conn: &mut AnyConnection,
+    role: Role,
+    home: Option<&str>,
+    scopes: &[Permission],
+    errors: &mut Vec<FieldError>,
+) -> Result<(), ApiError> {
+    match home {
+        None if role.needs_home_cell() => {
+            errors.push(FieldError::new("home_cell", format!("role {role} needs a home cell")))
+        }
+        Some(code) if find_cell(conn, code)?.is_none() => {
+            errors.push(FieldError::new("home_cell", "no grid cell has this code"))
+        }
+        _ => {}
+    }
+    if role != Role::Integration && !scopes.is_empty() {
+        errors.push(FieldError::new("scopes", "only integration accounts hold explicit scopes"));
+    }
+    if let Some(bad) = scopes.iter().find(|p| !grantable_scope(**p)) {
+        errors.push(FieldError::new("scopes", format!("{bad} cannot be granted to a service account")));
+    }
+    Ok(())
+}
+
+fn scopes_text(scopes: &[Permission]) -> String {
+    scopes.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,143 @@
+//! Accounts, refresh tokens and sign-in failures: rows and queries.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::AnyConnection;
+use crate::db::schema::{accounts, refresh_tokens, sign_in_failures};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = accounts, treat_none_as_null = true)]
+pub struct AccountRow {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub home_cell: Option<String>,
+    /// Space-separated permissions of an integration account.
+    pub scopes: String,
+    pub password_hash: Option<String>,
+    pub client_secret_hash: Option<String>,
+    pub active: bool,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshTokenRow {
+    pub id: String,
+    pub account_id: String,
+    pub family_id: String,
+    pub token_hash: String,
+    pub expires_at: NaiveDateTime,
+    pub rotated_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn find_account(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<AccountRow>> {
+    accounts::table.filter(accounts::id.eq(id)).select(AccountRow::as_select()).first(conn).optional()
+}
+
+pub fn find_by_username(conn: &mut AnyConnection, username: &str) -> QueryResult<Option<AccountRow>> {
+    accounts::table.filter(accounts::username.eq(username)).select(AccountRow::as_select()).first(conn).optional()
+}
+
+pub fn list_accounts(conn: &mut AnyConnection, after: Option<&str>, limit: i64) -> QueryResult<Vec<AccountRow>> {
+    let mut q = accounts::table.select(AccountRow::as_select()).order(accounts::username).limit(limit).into_boxed();
+    if let Some(after) = after {
+        q = q.filter(accounts::username.gt(after.to_owned()));
+    }
+    q.load(conn)
+}
+
+pub fn insert_account(conn: &mut AnyConnection, row: &AccountRow) -> QueryResult<()> {
+    diesel::insert_into(accounts::table).values(row).execute(conn).map(drop)
+}
+
+pub fn update_account(conn: &mut AnyConnection, row: &AccountRow) -> QueryResult<()> {
+    diesel::update(accounts::table.filter(accounts::id.eq(&row.id))).set(row).execute(conn).map(drop)
+}
+
+pub fn insert_refresh_token(conn: &mut AnyConnection, row: &RefreshTokenRow) -> QueryResult<()> {
+    diesel::insert_into(refresh_tokens::table).values(row).execute(conn).map(drop)
+}
+
+pub fn find_refresh_token(conn: &mut AnyConnection, hash: &str) -> QueryResult<Option<RefreshTokenRow>> {
+    refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(hash))
+        .select(RefreshTokenRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Marks a token as used; false when another request rotated it first.
+pub fn mark_rotated(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let updated = diesel::update(refresh_tokens::table)
+        .filter(refresh_tokens::id.eq(id))
+        .filter(refresh_tokens::rotated_at.is_null())
+        .set(refresh_tokens::rotated_at.eq(now))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub fn revoke_family(conn: &mut AnyConnection, family_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(refresh_tokens::table)
+        .filter(refresh_tokens::family_id.eq(family_id))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .set(refresh_tokens::revoked_at.eq(now))
+        .execute(conn)
+}
+
+pub fn revoke_all_of(conn: &mut AnyConnection, account_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(refresh_tokens::table)
+        .filter(refresh_tokens::account_id.eq(account_id))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .set(refresh_tokens::revoked_at.eq(now))
+        .execute(conn)
+}
+
+/// Failures counted for `subject` in the window that started at `since` or later.
+pub fn failures_since(
+    conn: &mut AnyConnection,
+    subject: &str,
+    since: NaiveDateTime,
+) -> QueryResult<Option<(i32, NaiveDateTime)>> {
+    sign_in_failures::table
+        .filter(sign_in_failures::subject.eq(subject))
+        .filter(sign_in_failures::window_start.ge(since))
+        .select((sign_in_failures::failures, sign_in_failures::window_start))
+        .first(conn)
+        .optional()
+}
+
+/// Counts one failure, opening a new window when the old one has passed.
+pub fn record_failure(
+    conn: &mut AnyConnection,
+    subject: &str,
+    since: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let bumped = diesel::update(sign_in_failures::table)
+        .filter(sign_in_failures::subject.eq(subject))
+        .filter(sign_in_failures::window_start.ge(since))
+        .set(sign_in_failures::failures.eq(sign_in_failures::failures + 1))
+        .execute(conn)?;
+    if bumped == 0 {
+        clear_failures(conn, subject)?;
+        diesel::insert_into(sign_in_failures::table)
+            .values((
+                sign_in_failures::subject.eq(subject),
+                sign_in_failures::failures.eq(1),
+                sign_in_failures::window_start.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn clear_failures(conn: &mut AnyConnection, subject: &str) -> QueryResult<()> {
+    diesel::delete(sign_in_failures::table.filter(sign_in_failures::subject.eq(subject))).execute(conn).map(drop)
+}

@@ -1,0 +1,162 @@
+//! Access tokens (JWT) and refresh tokens.
+//!
+//! Access tokens are verified strictly: the header's algorithm must be the configured one (no `none`, no
+//! switching between HMAC and public-key algorithms), key pairs need a known `kid`, and `exp`, `nbf`,
+//! `iss` and `aud` are checked with a 30 s leeway.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::{JwtAlgorithm, Settings};
+use crate::db::BoxError;
+
+/// What an access token says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// Account id.
+    pub sub: String,
+    pub iss: String,
+    pub aud: String,
+    pub exp: u64,
+    pub nbf: u64,
+    pub iat: u64,
+    pub jti: String,
+}
+
+/// The keys this instance signs and verifies with.
+pub struct TokenKeys {
+    algorithm: Algorithm,
+    signing: EncodingKey,
+    signing_kid: Option<String>,
+    /// Verification keys by `kid` (`None` for the shared HMAC secret).
+    verifying: HashMap<Option<String>, DecodingKey>,
+    issuer: String,
+    audience: String,
+    pub access_ttl_secs: u64,
+}
+
+impl TokenKeys {
+    pub fn load(settings: &Settings) -> Result<Self, BoxError> {
+        let (algorithm, signing, signing_kid, verifying) = match settings.jwt_algorithm {
+            JwtAlgorithm::HS256 => {
+                let secret = match &settings.jwt_secret {
+                    Some(secret) => secret.expose().as_bytes().to_vec(),
+                    None => generated_secret(&settings.data_dir)?,
+                };
+                let verifying = HashMap::from([(None, DecodingKey::from_secret(&secret)?)]);
+                (Algorithm::HS256, EncodingKey::from_secret(&secret)?, None, verifying)
+            }
+            pair => {
+                let read =
+                    |path: &Path| std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+                let private = read(settings.jwt_private_key_file.as_deref().expect("validated"))?;
+                let mut verifying = HashMap::new();
+                for entry in settings.jwt_public_keys.as_deref().expect("validated").split(',') {
+                    let (kid, path) = entry.split_once('=').ok_or("jwt_public_keys entries are kid=PEM-file")?;
+                    let pem = read(Path::new(path.trim()))?;
+                    let key = match pair {
+                        JwtAlgorithm::EdDSA => DecodingKey::from_ed_pem(&pem)?,
+                        _ => DecodingKey::from_rsa_pem(&pem)?,
+                    };
+                    verifying.insert(Some(kid.trim().to_owned()), key);
+                }
+                let (algorithm, signing) = match pair {
+                    JwtAlgorithm::EdDSA => (Algorithm::EdDSA, EncodingKey::from_ed_pem(&private)?),
+                    _ => (Algorithm::RS256, EncodingKey::from_rsa_pem(&private)?),
+                };
+                (algorithm, signing, settings.jwt_key_id.clone(), verifying)
+            }
+        };
+        Ok(Self {
+            algorithm,
+            signing,
+            signing_kid,
+            verifying,
+            issuer: settings.jwt_issuer.clone(),
+            audience: settings.jwt_audience.clone(),
+            access_ttl_secs: settings.access_token_ttl_secs,
+        })
+    }
+
+    /// A signed access token for an account.
+    pub fn issue(&self, account_id: &str) -> Result<String, jsonwebtoken::errors::Error> {
+        let now = chrono::Utc::now().timestamp() as u64;
+        let claims = Claims {
+            sub: account_id.to_owned(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            exp: now + self.access_ttl_secs,
+            nbf: now,
+            iat: now,
+            jti: uuid::Uuid::new_v4().to_string(),
+        };
+        let mut header = Header::new(self.algorithm);
+        header.kid = self.signing_kid.clone();
+        encode(&header, &claims, &self.signing)
+    }
+
+    /// Verifies a token; the error says why it was refused (for logs, not for clients).
+    pub fn verify(&self, token: &str) -> Result<Claims, String> {
+        let header = decode_header(token).map_err(|e| format!("malformed token: {e}"))?;
+        if header.alg != self.algorithm {
+            return Err(format!("algorithm {:?} is not accepted", header.alg));
+        }
+        let kid = match self.algorithm {
+            Algorithm::HS256 => None,
+            _ => Some(header.kid.ok_or("the token has no kid")?),
+        };
+        let key = self.verifying.get(&kid).ok_or("unknown kid")?;
+        let mut validation = Validation::new(self.algorithm);
+        validation.leeway = 30;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        decode::<Claims>(token, key, &validation).map(|data| data.claims).map_err(|e| e.to_string())
+    }
+}
+
+/// The HMAC secret kept in the data directory, created on first start (never logged).
+fn generated_secret(data_dir: &Path) -> Result<Vec<u8>, BoxError> {
+    let path = data_dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read(&path) {
+        return Ok(existing);
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    let secret = random_hex(48).into_bytes();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&path) {
+        Ok(mut file) => {
+            file.write_all(&secret)?;
+            tracing::info!(path = %path.display(), "generated a token signing secret");
+            Ok(secret)
+        }
+        // Another process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(std::fs::read(&path)?),
+        Err(e) => Err(format!("cannot write {}: {e}", path.display()).into()),
+    }
+}
+
+/// `bytes` random bytes from the operating system, hex-encoded.
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).expect("the operating system provides randomness");
+    hex(&buf)
+}
+
+/// SHA-256 of a high-entropy token, hex-encoded: what is stored instead of the token.
+pub fn token_digest(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
