@@ -156,8 +156,9 @@ pub fn retire_cell(
     if row.valid_to.is_some() {
         return Err(ApiError::Conflict(format!("cell {code} is already retired")));
     }
-    if day < row.valid_from {
-        return Err(ApiError::validation(vec![FieldError::new("on", "cannot be before the cell's valid_from")]));
+    if let Some(later) = store::starting_after(conn, &row.path, day)? {
+        let message = format!("cell {later} or one of its assignments only starts after this day; retire later");
+        return Err(ApiError::validation(vec![FieldError::new("on", message)]));
     }
     let now = db::now();
     store::retire_subtree(conn, &row.path, day, now)?;

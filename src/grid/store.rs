@@ -139,6 +139,27 @@ pub fn move_subtree(conn: &mut AnyConnection, old: &str, new: &str) -> QueryResu
         .execute(conn)
 }
 
+/// The first cell of the subtree, or cell with an assignment, that only starts after `day`.
+pub fn starting_after(conn: &mut AnyConnection, path: &str, day: NaiveDate) -> QueryResult<Option<String>> {
+    let in_subtree = substr(grid_cells::path, 1, char_len(path)).eq(path.to_owned());
+    let cell: Option<String> = grid_cells::table
+        .filter(in_subtree.clone())
+        .filter(grid_cells::valid_from.gt(day))
+        .select(grid_cells::code)
+        .first(conn)
+        .optional()?;
+    if cell.is_some() {
+        return Ok(cell);
+    }
+    let codes = grid_cells::table.filter(in_subtree).select(grid_cells::code);
+    grid_people::table
+        .filter(grid_people::cell_code.eq_any(codes))
+        .filter(grid_people::valid_from.gt(day))
+        .select(grid_people::cell_code)
+        .first(conn)
+        .optional()
+}
+
 /// Ends the validity of a subtree's active cells and of their active assignments on `day`.
 pub fn retire_subtree(conn: &mut AnyConnection, path: &str, day: NaiveDate, now: NaiveDateTime) -> QueryResult<usize> {
     let in_subtree = substr(grid_cells::path, 1, char_len(path)).eq(path.to_owned());

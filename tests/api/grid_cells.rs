@@ -720,3 +720,17 @@ async fn boundaries_given_in_gcj02_are_stored_in_wgs84_and_served_in_any_system(
 
     app.get(&format!("{}?crs=mercator", cell_path("210100"))).await.assert_problem(400, "invalid-parameter");
 }
+
+#[actix_web::test]
+async fn retiring_before_something_in_the_subtree_starts_is_refused() {
+    let app = spawn_app().await;
+    small_grid(&app).await;
+    let person = json!({"name": "王丽", "role": "grid_worker", "valid_from": "2030-01-01"});
+    app.post_json("/api/v1/grid/cells/210102002001/people", &person).await.assert_status(201);
+    let problem = retire_cell(&app, "210102", Some("2029-06-01")).await.assert_problem(422, "validation");
+    assert_eq!(problem["errors"][0]["field"], "on");
+    assert!(problem["errors"][0]["message"].as_str().unwrap().contains("210102002001"));
+    // Nothing changed; retiring after the start works.
+    assert!(app.get("/api/v1/grid/cells/210102").await.json()["valid_to"].is_null());
+    retire_cell(&app, "210102", Some("2030-06-01")).await.assert_status(200);
+}
