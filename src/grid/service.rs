@@ -67,26 +67,7 @@ pub fn create_cell(
 
     let path = path_under(conn, draft.parent.as_ref(), &draft.code)?;
     let now = db::now();
-    let bbox = draft.boundary.bbox();
-    let row = CellRow {
-        id: db::new_id(),
-        code: draft.code.to_string(),
-        name: draft.name,
-        level: draft.level.get().into(),
-        parent_code: draft.parent.map(String::from),
-        path,
-        boundary: to_json(&draft.geometry),
-        min_lon: bbox.min().x,
-        min_lat: bbox.min().y,
-        max_lon: bbox.max().x,
-        max_lat: bbox.max().y,
-        properties: properties_json(&draft.properties),
-        valid_from: draft.valid_from.unwrap_or(today),
-        valid_to: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+    let row = new_row(&draft, path, today, now);
     store::insert_cell(conn, &row)?;
     store::bump_grid_revision(conn, now)?;
     Ok(row)
@@ -112,10 +93,8 @@ pub fn update_cell(
     let mut shape = grid.remove(code).map_or_else(|| stored_shape(&row), Ok)?;
     shape.parent = new_parent.clone();
     if let Some((geometry, boundary)) = changes.geometry {
+        set_boundary(&mut row, &geometry, &boundary);
         shape.boundary = boundary;
-        let bbox = shape.boundary.bbox();
-        (row.min_lon, row.min_lat, row.max_lon, row.max_lat) = (bbox.min().x, bbox.min().y, bbox.max().x, bbox.max().y);
-        row.boundary = to_json(&geometry);
     }
     grid.insert(code.clone(), shape);
     check(&grid, [code.clone()].into(), tol)?;
@@ -267,39 +246,15 @@ pub fn import(
         drafts.iter().filter(|d| changed.contains(&d.code) && !existing.contains_key(d.code.as_str())).collect();
     new_rows.sort_by_key(|d| d.level);
     for draft in new_rows {
-        let bbox = draft.boundary.bbox();
-        store::insert_cell(
-            conn,
-            &CellRow {
-                id: db::new_id(),
-                code: draft.code.to_string(),
-                name: draft.name.clone(),
-                level: draft.level.get().into(),
-                parent_code: draft.parent.as_ref().map(ToString::to_string),
-                path: paths[&draft.code].clone(),
-                boundary: to_json(&draft.geometry),
-                min_lon: bbox.min().x,
-                min_lat: bbox.min().y,
-                max_lon: bbox.max().x,
-                max_lat: bbox.max().y,
-                properties: properties_json(&draft.properties),
-                valid_from: draft.valid_from.unwrap_or(today),
-                valid_to: None,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            },
-        )?;
+        store::insert_cell(conn, &new_row(draft, paths[&draft.code].clone(), today, now))?;
     }
     for draft in drafts.iter().filter(|d| changed.contains(&d.code)) {
         let Some(old) = existing.get(draft.code.as_str()) else { continue };
-        let bbox = draft.boundary.bbox();
         let mut row = old.clone();
         row.name = draft.name.clone();
         row.level = draft.level.get().into();
         row.parent_code = draft.parent.as_ref().map(ToString::to_string);
-        row.boundary = to_json(&draft.geometry);
-        (row.min_lon, row.min_lat, row.max_lon, row.max_lat) = (bbox.min().x, bbox.min().y, bbox.max().x, bbox.max().y);
+        set_boundary(&mut row, &draft.geometry, &draft.boundary);
         row.properties = properties_json(&draft.properties);
         row.valid_from = draft.valid_from.unwrap_or(old.valid_from);
         row.version += 1;
@@ -314,6 +269,38 @@ pub fn import(
     }
     store::bump_grid_revision(conn, now)?;
     Ok(summary)
+}
+
+/// The row of a new cell at `path`.
+fn new_row(draft: &CellDraft, path: String, today: NaiveDate, now: chrono::NaiveDateTime) -> CellRow {
+    let mut row = CellRow {
+        id: db::new_id(),
+        code: draft.code.to_string(),
+        name: draft.name.clone(),
+        level: draft.level.get().into(),
+        parent_code: draft.parent.as_ref().map(ToString::to_string),
+        path,
+        boundary: String::new(),
+        min_lon: 0.0,
+        min_lat: 0.0,
+        max_lon: 0.0,
+        max_lat: 0.0,
+        properties: properties_json(&draft.properties),
+        valid_from: draft.valid_from.unwrap_or(today),
+        valid_to: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    set_boundary(&mut row, &draft.geometry, &draft.boundary);
+    row
+}
+
+/// Stores a boundary with the bounding box that list filters use.
+fn set_boundary(row: &mut CellRow, geometry: &GeometryJson, boundary: &Boundary) {
+    let bbox = boundary.bbox();
+    (row.min_lon, row.min_lat, row.max_lon, row.max_lat) = (bbox.min().x, bbox.min().y, bbox.max().x, bbox.max().y);
+    row.boundary = to_json(geometry);
 }
 
 fn existing(conn: &mut AnyConnection, code: &CellCode) -> Result<CellRow, ApiError> {

@@ -471,15 +471,11 @@ pub async fn children(
     as_of: web::Query<AsOf>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Permission::GridRead)?;
-    let cell = visible_cell(&db, &caller, &code).await?;
-    let filter = CellFilter {
+    related(&req, &caller, &db, &settings, &code, as_of.as_of, &page, |cell| CellFilter {
         parent: Some(cell.code),
-        as_of: Some(as_of.as_of.unwrap_or_else(|| settings.today())),
-        visible_from: caller.home.as_ref().map(|h| h.path.clone()),
         ..Default::default()
-    };
-    Ok(list_page(&db, filter, &page).await?.respond(&req))
+    })
+    .await
 }
 
 /// List a cell's subtree
@@ -504,15 +500,32 @@ pub async fn subtree(
     as_of: web::Query<AsOf>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Permission::GridRead)?;
-    let cell = visible_cell(&db, &caller, &code).await?;
-    let filter = CellFilter {
+    related(&req, &caller, &db, &settings, &code, as_of.as_of, &page, |cell| CellFilter {
         within_path: Some(cell.path),
-        as_of: Some(as_of.as_of.unwrap_or_else(|| settings.today())),
-        visible_from: caller.home.as_ref().map(|h| h.path.clone()),
         ..Default::default()
+    })
+    .await
+}
+
+/// Lists cells related to a visible cell (its children or its subtree), as the caller may see them.
+async fn related(
+    req: &HttpRequest,
+    caller: &Caller,
+    db: &Db,
+    settings: &Settings,
+    code: &str,
+    as_of: Option<NaiveDate>,
+    page: &PageParams,
+    filter: impl FnOnce(CellRow) -> CellFilter,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::GridRead)?;
+    let cell = visible_cell(db, caller, code).await?;
+    let filter = CellFilter {
+        as_of: Some(as_of.unwrap_or_else(|| settings.today())),
+        visible_from: caller.home.as_ref().map(|h| h.path.clone()),
+        ..filter(cell)
     };
-    Ok(list_page(&db, filter, &page).await?.respond(&req))
+    Ok(list_page(db, filter, page).await?.respond(req))
 }
 
 /// List a cell's ancestors
