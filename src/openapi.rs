@@ -71,6 +71,16 @@ fn add_shared_errors(op: &mut Operation) {
     if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
         shared.push(("400", "A path or query parameter is malformed (`/problems/invalid-parameter`)"));
     }
+    let conditional = op.parameters.iter().flatten().any(|p| match p {
+        RefOr::T(p) => p.name == "If-Match",
+        RefOr::Ref(_) => false,
+    });
+    if conditional {
+        shared.extend([
+            ("412", "The resource changed since it was read: `If-Match` is stale (`/problems/precondition-failed`)"),
+            ("428", "`If-Match` is missing (`/problems/precondition-required`)"),
+        ]);
+    }
     if op.request_body.is_some() {
         shared.extend([
             ("400", "The body is not valid JSON (`/problems/malformed-body`)"),

@@ -372,8 +372,6 @@ pub struct AccountPatch {
         (status = 200, description = "The changed account", body = Account),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since it was read", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[patch("/{id}")]

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Cell, CellSummary, CrsParam, DraftError, RawCell, parse_code, parse_draft, parse_name, visible_cell};
+use super::{Cell, CellSummary, CrsParam, DraftError, RawCell, changeable_cell, parse_draft, parse_name, visible_cell};
 use crate::auth::Caller;
 use crate::config::Settings;
 use crate::db::Db;
@@ -293,8 +293,6 @@ pub struct CellPatch {
         (status = 200, description = "The changed cell, with its new ETag", body = Cell),
         (status = 404, description = "No cell has this code", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The cell is retired", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The cell changed since it was read", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A grid rule is broken or a field is not valid", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -310,9 +308,7 @@ pub async fn update(
     body: Json<CellPatch>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::GridWrite)?;
-    let current = visible_cell(&db, &caller, &code).await?;
-    caller.may_change(&current.path, "cell")?;
-    let code = parse_code(&code)?;
+    let (code, _) = changeable_cell(&db, &caller, &code).await?;
     let patch = body.0;
     let mut errors = Vec::new();
     let name = patch
@@ -381,8 +377,6 @@ pub struct Retirement {
         (status = 200, description = "The retired cell", body = Cell),
         (status = 404, description = "No cell has this code", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already retired", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The cell changed since it was read", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/cells/{code}/retire")]
@@ -396,9 +390,7 @@ pub async fn retire(
     body: Json<Retirement>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::GridWrite)?;
-    let current = visible_cell(&db, &caller, &code).await?;
-    caller.may_change(&current.path, "cell")?;
-    let code = parse_code(&code)?;
+    let (code, _) = changeable_cell(&db, &caller, &code).await?;
     let day = body.0.on.unwrap_or_else(|| settings.today());
     let row = db.transaction(move |conn| service::retire_cell(conn, &code, day, if_match)).await?;
     live.invalidate();
@@ -419,9 +411,7 @@ pub async fn retire(
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No cell has this code", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The cell changed since it was read", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The cell is still referenced (`grid-cell-in-use`)", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[delete("/cells/{code}")]
@@ -433,9 +423,7 @@ pub async fn delete(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::GridWrite)?;
-    let current = visible_cell(&db, &caller, &code).await?;
-    caller.may_change(&current.path, "cell")?;
-    let code = parse_code(&code)?;
+    let (code, _) = changeable_cell(&db, &caller, &code).await?;
     db.transaction(move |conn| service::delete_cell(conn, &code, if_match)).await?;
     live.invalidate();
     Ok(HttpResponse::NoContent().finish())

@@ -207,6 +207,13 @@ async fn visible_cell(db: &crate::db::Db, caller: &Caller, raw_code: &str) -> Re
         .ok_or_else(|| ApiError::NotFound(format!("no grid cell has code {raw_code}")))
 }
 
+/// The cell with this code if the caller may change it: 404 out of sight, 403 seen but outside its subtree.
+async fn changeable_cell(db: &crate::db::Db, caller: &Caller, raw_code: &str) -> Result<(CellCode, CellRow), ApiError> {
+    let row = visible_cell(db, caller, raw_code).await?;
+    caller.may_change(&row.path, "cell")?;
+    Ok((parse_code(raw_code)?, row))
+}
+
 fn parse_code(raw: &str) -> Result<CellCode, ApiError> {
     CellCode::parse(raw).map_err(|m| ApiError::InvalidParameter { detail: format!("cell code: {m}") })
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{parse_name, visible_cell};
+use super::{changeable_cell, parse_name, visible_cell};
 use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::domain::access::Permission;
@@ -138,8 +138,7 @@ pub async fn create(
     body: Json<NewPerson>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::PeopleWrite)?;
-    let cell = visible_cell(&db, &caller, &code).await?;
-    caller.may_change(&cell.path, "cell")?;
+    let (_, cell) = changeable_cell(&db, &caller, &code).await?;
     let b = body.0;
     let mut errors = Vec::new();
     let name = field(&mut errors, "name", parse_name(&b.name));
@@ -244,8 +243,6 @@ pub struct PersonPatch {
     responses(
         (status = 200, description = "The changed assignment", body = Person),
         (status = 404, description = "No such cell or assignment", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since it was read", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[patch("/cells/{code}/people/{id}")]
@@ -258,8 +255,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::PeopleWrite)?;
     let (code, id) = path.into_inner();
-    let cell = visible_cell(&db, &caller, &code).await?;
-    caller.may_change(&cell.path, "cell")?;
+    let (_, cell) = changeable_cell(&db, &caller, &code).await?;
     let p = body.0;
     let mut errors = Vec::new();
     let name = field(&mut errors, "name", p.name.as_deref().map(parse_name).transpose()).flatten();
@@ -315,8 +311,6 @@ pub async fn update(
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such cell or assignment", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since it was read", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[delete("/cells/{code}/people/{id}")]
@@ -328,8 +322,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::PeopleWrite)?;
     let (code, id) = path.into_inner();
-    let cell = visible_cell(&db, &caller, &code).await?;
-    caller.may_change(&cell.path, "cell")?;
+    let (_, cell) = changeable_cell(&db, &caller, &code).await?;
     db.transaction(move |conn| {
         let row = find(conn, &cell.code, &id)?;
         if_match.check(row.version)?;
