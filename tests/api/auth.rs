@@ -333,3 +333,25 @@ async fn the_cli_creates_the_first_administrator() {
     let me = app.get_as(res.json()["access_token"].as_str().unwrap(), "/api/v1/auth/me").await;
     assert_eq!(me.json()["role"], "admin");
 }
+
+#[actix_web::test]
+async fn every_documented_secured_operation_refuses_anonymous_callers() {
+    let app = spawn_app().await;
+    let doc = serde_json::to_value(airgrid::openapi::document()).unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if op.get("security").is_none() {
+                continue;
+            }
+            let concrete: String =
+                path.split('/').map(|s| if s.starts_with('{') { "x" } else { s }).collect::<Vec<_>>().join("/");
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let res =
+                app.send_body(app.anonymous(method.clone(), &concrete).content_type("application/json"), "{}").await;
+            assert_eq!(res.status.as_u16(), 401, "{method} {concrete}: {}", String::from_utf8_lossy(&res.body));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} secured operations found");
+}
