@@ -10,6 +10,9 @@
 #                               (default postgres://airgrid:airgrid@127.0.0.1:5432/airgrid)
 #   AIRGRID_BENCH_SKIP_POSTGRES=1  run SQLite only
 #
+# Each database gets a scratch administrator (created with `airgrid user add`, before the server starts);
+# the script signs in as it and sends its access token. Sign-in is not part of the timed requests.
+#
 # Only loopback traffic. Every wait is bounded; the server, the scratch SQLite file and the scratch
 # PostgreSQL database are removed on exit, however the script ends.
 set -euo pipefail
@@ -22,6 +25,9 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/airgrid-import-bench.XXXXXX")
 SERVER_PID=""
 PG_DB=""
 ROWS=()
+BENCH_USER=bench-admin
+BENCH_PASSWORD="Bench-Import-$RANDOM-$$"
+export AIRGRID_DATA_DIR="$WORK/data"
 
 cleanup() {
     stop_server
@@ -47,9 +53,13 @@ stop_server() {
     SERVER_PID=""
 }
 
-# Starts the server on a free loopback port (the OS picks it; the server logs it) and waits for /readyz.
+# Creates the scratch administrator, starts the server on a free loopback port (the OS picks it; the
+# server logs it), waits for /readyz and signs in.
 start_server() {
-    local name=$1 url=$2 log="$WORK/server-$1.log" port=""
+    local name=$1 url=$2 log="$WORK/server-$1.log" port="" answer
+    AIRGRID_DATABASE_URL="$url" AIRGRID_LOG_FILTER=warn "$BIN" user add --username "$BENCH_USER" \
+        --password "$BENCH_PASSWORD" --role admin >"$WORK/user-$name.log" 2>&1 ||
+        { cat "$WORK/user-$name.log" >&2; echo "$name: could not create the scratch administrator" >&2; return 1; }
     AIRGRID_DATABASE_URL="$url" AIRGRID_LISTEN=127.0.0.1:0 AIRGRID_LOG_FORMAT=json AIRGRID_LOG_FILTER=info \
         AIRGRID_SHUTDOWN_TIMEOUT_SECS=5 "$BIN" serve >"$log" 2>&1 &
     SERVER_PID=$!
@@ -61,20 +71,24 @@ start_server() {
     done
     [[ -n "$port" ]] || { cat "$log" >&2; echo "the server did not start within 30 s" >&2; return 1; }
     BASE="http://127.0.0.1:$port"
+    local ready=""
     for _ in $(seq 1 300); do
-        curl -fsS --max-time 2 "$BASE/readyz" >/dev/null 2>&1 && return 0
+        curl -fsS --max-time 2 "$BASE/readyz" >/dev/null 2>&1 && { ready=1; break; }
         sleep 0.1
     done
-    cat "$log" >&2
-    echo "$name: /readyz did not answer within 30 s" >&2
-    return 1
+    [[ -n "$ready" ]] || { cat "$log" >&2; echo "$name: /readyz did not answer within 30 s" >&2; return 1; }
+    answer=$(curl -sS --max-time 30 -H 'Content-Type: application/json' --data-binary @- "$BASE/api/v1/auth/token" \
+        <<<"{\"username\":\"$BENCH_USER\",\"password\":\"$BENCH_PASSWORD\"}")
+    TOKEN=$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' <<<"$answer")
+    [[ -n "$TOKEN" ]] || { echo "$name: sign-in failed: $answer" >&2; return 1; }
 }
 
 # POSTs the demo file; prints "seconds created updated unchanged".
 import_once() {
     local out="$WORK/response.json" result status seconds
     result=$(curl -sS --max-time 120 -o "$out" -w '%{http_code} %{time_total}' \
-        -H 'Content-Type: application/geo+json' --data-binary "@$DEMO" "$BASE/api/v1/grid/import")
+        -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/geo+json' --data-binary "@$DEMO" \
+        "$BASE/api/v1/grid/import")
     read -r status seconds <<<"$result"
     if [[ "$status" != 200 ]]; then
         echo "import answered HTTP $status:" >&2
@@ -116,4 +130,5 @@ fi
 echo
 printf '%-10s  %-6s  %8s  %7s  %7s  %9s\n' backend run seconds created updated unchanged
 printf '%s\n' "${ROWS[@]}"
-echo "(demo grid: $(grep -o '"type":"Feature"' "$DEMO" | wc -l) features, $(wc -c <"$DEMO") bytes; target: under 2 s each)"
+features=$(grep -o '"type":"Feature"' "$DEMO" | wc -l)
+echo "(demo grid: $features features, $(wc -c <"$DEMO") bytes; target: under 2 s each)"

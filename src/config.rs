@@ -158,6 +158,10 @@ pub struct Overrides {
     pub log_format: Option<String>,
 }
 
+/// `AIRGRID_*` variables that belong to the command line, the tests or the tooling, not to the settings.
+/// Any other unknown `AIRGRID_*` variable stops start-up, so a misspelt setting is not silently ignored.
+const NOT_SETTINGS: [&str; 5] = ["config", "user_password", "test_", "bench_", "ci_"];
+
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
 pub struct ConfigError(String);
@@ -174,7 +178,10 @@ impl Settings {
         }
         let settings: Settings = figment
             .merge(Env::raw().only(&["DATABASE_URL"]).lowercase(true))
-            .merge(Env::prefixed("AIRGRID_").ignore(&["CONFIG", "TEST_DATABASE_URL"]))
+            .merge(
+                Env::prefixed("AIRGRID_")
+                    .filter(|key| !NOT_SETTINGS.iter().any(|p| key.as_str().to_ascii_lowercase().starts_with(p))),
+            )
             .merge(Serialized::defaults(flags))
             .extract()
             .map_err(|e| ConfigError(e.to_string()))?;
@@ -394,6 +401,19 @@ mod tests {
             jail.set_env("AIRGRID_DATABASE_URL", "sqlite://x.db");
             let s = Settings::load(None, &Overrides::default()).unwrap();
             assert_eq!(s.database_url, DatabaseUrl::Sqlite("x.db".into()));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn tooling_variables_are_not_settings_but_typos_are_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("AIRGRID_USER_PASSWORD", "x");
+            jail.set_env("AIRGRID_BENCH_CLOCK", "wall");
+            jail.set_env("AIRGRID_TEST_DATABASE_URL", "postgres://h/db");
+            assert!(Settings::load(None, &Overrides::default()).is_ok());
+            jail.set_env("AIRGRID_LISTN", "127.0.0.1:1");
+            assert!(Settings::load(None, &Overrides::default()).is_err());
             Ok(())
         });
     }
