@@ -110,7 +110,7 @@ impl Default for Settings {
             database_url: DatabaseUrl::Sqlite("airgrid.db".into()),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             log_format: LogFormat::Pretty,
-            log_filter: "info".into(),
+            log_filter: "info,actix_web_prom=error".into(),
             slow_query_ms: 200,
             workers: None,
             body_limit_bytes: 1024 * 1024,

@@ -235,6 +235,16 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 Self::Unavailable("the database could not serialise concurrent writes; retry".into())
             }
+            // Races the checks could not see (two creates of one name, a delete of what is being used).
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                Self::Conflict("a concurrent request created the same thing; fetch it and retry if needed".into())
+            }
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => Self::Conflict(
+                "the change refers to something that no longer exists, or removes something in use".into(),
+            ),
+            Error::DatabaseError(_, info) if info.message().contains("database is locked") => {
+                Self::Unavailable("the database is busy with other writes; retry".into())
+            }
             other => Self::internal(other),
         }
     }

@@ -70,6 +70,7 @@ fn add_shared_errors(op: &mut Operation) {
     ];
     if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
         shared.push(("400", "A path or query parameter is malformed (`/problems/invalid-parameter`)"));
+        shared.push(("422", "A parameter is out of range; `errors` names it (`/problems/validation`)"));
     }
     let conditional = op.parameters.iter().flatten().any(|p| match p {
         RefOr::T(p) => p.name == "If-Match",

@@ -270,6 +270,16 @@ pub fn update_account(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
+    let stays_admin = role == Role::Admin && changes.active.unwrap_or(row.active);
+    if row.role == Role::Admin.as_str()
+        && row.active
+        && !stays_admin
+        && store::count_other_active_admins(conn, &row.id)? == 0
+    {
+        return Err(ApiError::Conflict(
+            "the last active administrator cannot be demoted or deactivated; make another administrator first".into(),
+        ));
+    }
     let now = db::now();
     let locked_out = changes.active == Some(false) || changes.password.is_some() || changes.role.is_some();
     if let Some(name) = changes.display_name {

@@ -141,3 +141,13 @@ pub fn record_failure(
 pub fn clear_failures(conn: &mut AnyConnection, subject: &str) -> QueryResult<()> {
     diesel::delete(sign_in_failures::table.filter(sign_in_failures::subject.eq(subject))).execute(conn).map(drop)
 }
+
+/// Active administrators other than `except`.
+pub fn count_other_active_admins(conn: &mut AnyConnection, except: &str) -> QueryResult<i64> {
+    accounts::table
+        .filter(accounts::role.eq("admin"))
+        .filter(accounts::active.eq(true))
+        .filter(accounts::id.ne(except))
+        .count()
+        .get_result(conn)
+}

@@ -163,7 +163,13 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(move |conn| conn.transaction(f)).await
+        self.run(move |conn| {
+            conn.transaction(|conn| {
+                take_write_lock(conn)?;
+                f(conn)
+            })
+        })
+        .await
     }
 
     pub fn state(&self) -> r2d2::State {
@@ -173,6 +179,16 @@ impl Db {
     pub fn max_size(&self) -> u32 {
         self.pool.max_size()
     }
+}
+
+/// SQLite starts transactions as readers and refuses (SQLITE_BUSY, without waiting) to upgrade one to a
+/// writer once another connection has committed. A no-op write as the first statement takes the write
+/// lock up front, where the busy timeout applies, as `BEGIN IMMEDIATE` would. PostgreSQL needs nothing.
+fn take_write_lock(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
+    if let AnyConnection::Sqlite(c) = conn {
+        c.batch_execute("UPDATE revisions SET revision = revision WHERE 0 = 1")?;
+    }
+    Ok(())
 }
 
 /// The current UTC time at the precision both backends store (microseconds).

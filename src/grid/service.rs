@@ -113,6 +113,12 @@ pub fn update_cell(
         row.properties = properties_json(&properties);
     }
     if let Some(day) = changes.valid_from {
+        // A cell that starts later drops out of today's grid: refuse that while cells hang below it.
+        let has_children = store::count_children(conn, code.as_str())? > 0;
+        if day > today && has_children {
+            let message = "cannot move past today while the cell has child cells";
+            return Err(ApiError::validation(vec![FieldError::new("valid_from", message)]));
+        }
         row.valid_from = day;
     }
     row.version += 1;
@@ -152,9 +158,11 @@ pub fn delete_cell(conn: &mut AnyConnection, code: &CellCode, if_match: IfMatch)
     if_match.check(row.version)?;
     let children = store::count_children(conn, code.as_str())?;
     let people = store::count_people(conn, code.as_str())?;
-    if children > 0 || people > 0 {
+    let accounts = store::count_accounts_at_home(conn, code.as_str())?;
+    if children > 0 || people > 0 || accounts > 0 {
         let reason = format!(
-            "it still has {children} child cell(s) and {people} responsible-person record(s); retire it instead to keep history"
+            "it still has {children} child cell(s), {people} responsible-person record(s) and {accounts} account(s) \
+             at home there; retire it instead to keep history"
         );
         return Err(rejected(vec![Violation::InUse { code: code.to_string(), reason }]));
     }

@@ -4,7 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::AnyConnection;
-use crate::db::schema::{grid_cells, grid_people, lower, revisions, substr};
+use crate::db::schema::{accounts, grid_cells, grid_people, lower, revisions, substr};
 
 pub const GRID_TOPIC: &str = "grid";
 
@@ -191,6 +191,10 @@ pub fn delete_cell(conn: &mut AnyConnection, code: &str) -> QueryResult<usize> {
 
 pub fn count_children(conn: &mut AnyConnection, code: &str) -> QueryResult<i64> {
     grid_cells::table.filter(grid_cells::parent_code.eq(code)).count().get_result(conn)
+}
+
+pub fn count_accounts_at_home(conn: &mut AnyConnection, code: &str) -> QueryResult<i64> {
+    accounts::table.filter(accounts::home_cell.eq(code)).count().get_result(conn)
 }
 
 pub fn count_people(conn: &mut AnyConnection, code: &str) -> QueryResult<i64> {

@@ -1,10 +1,11 @@
 //! Optimistic concurrency: resources carry an `ETag` built from their version, and changes must send
 //! it back in `If-Match`.
 
+use std::future::{Ready, ready};
+
 use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpRequest};
-use std::future::{Ready, ready};
 
 use crate::error::ApiError;
 
@@ -13,17 +14,18 @@ pub fn etag(version: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header value")
 }
 
-/// The version a client claims to have, from `If-Match`. Required: a change without it answers 428.
-#[derive(Debug, Clone, Copy)]
-pub struct IfMatch(Option<i64>);
+/// The client's `If-Match` header. Extraction never fails, so authentication and scope are checked
+/// first; [`IfMatch::check`] enforces it once the resource is known.
+#[derive(Debug, Clone)]
+pub struct IfMatch(Option<String>);
 
 impl IfMatch {
-    /// Fails with 412 unless the client's version is the current one (`*` matches any).
-    pub fn check(self, current: i64) -> Result<(), ApiError> {
-        match self.0 {
-            Some(v) if v != current => Err(ApiError::PreconditionFailed),
-            _ => Ok(()),
-        }
+    /// 428 without `If-Match`; 412 unless it is `*` or lists the current version's strong tag.
+    pub fn check(&self, current: i64) -> Result<(), ApiError> {
+        let raw = self.0.as_deref().ok_or(ApiError::PreconditionRequired)?;
+        let wanted = format!("\"{current}\"");
+        let matches = raw.split(',').map(str::trim).any(|tag| tag == "*" || tag == wanted);
+        if matches { Ok(()) } else { Err(ApiError::PreconditionFailed) }
     }
 }
 
@@ -32,14 +34,27 @@ impl FromRequest for IfMatch {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let Some(value) = req.headers().get(header::IF_MATCH) else {
-            return ready(Err(ApiError::PreconditionRequired));
-        };
-        let raw = value.to_str().unwrap_or_default().trim();
-        if raw == "*" {
-            return ready(Ok(Self(None)));
-        }
-        let parsed = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"').parse::<i64>();
-        ready(parsed.map(|v| Self(Some(v))).map_err(|_| ApiError::PreconditionFailed))
+        let value = req.headers().get(header::IF_MATCH).map(|v| v.to_str().unwrap_or_default().to_owned());
+        ready(Ok(Self(value)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(header: Option<&str>, current: i64) -> Result<(), ApiError> {
+        IfMatch(header.map(Into::into)).check(current)
+    }
+
+    #[test]
+    fn strong_comparison_over_a_list() {
+        assert!(check(Some("\"3\""), 3).is_ok());
+        assert!(check(Some("*"), 3).is_ok());
+        assert!(check(Some("\"7\", \"3\""), 3).is_ok());
+        assert!(matches!(check(Some("\"2\""), 3), Err(ApiError::PreconditionFailed)));
+        assert!(matches!(check(Some("W/\"3\""), 3), Err(ApiError::PreconditionFailed)), "weak tags never match");
+        assert!(matches!(check(Some("3"), 3), Err(ApiError::PreconditionFailed)), "tags are quoted");
+        assert!(matches!(check(None, 3), Err(ApiError::PreconditionRequired)));
     }
 }

@@ -56,14 +56,8 @@ impl RouteTable {
         };
         let mut methods: Vec<Method> =
             self.0.iter().filter(|(t, _)| matches(t)).flat_map(|(_, m)| m.iter().cloned()).collect();
-        if methods.is_empty() {
-            return None;
-        }
-        if methods.contains(&Method::GET) {
-            methods.push(Method::HEAD);
-        }
         methods.dedup();
-        Some(methods)
+        (!methods.is_empty()).then_some(methods)
     }
 }
 
@@ -114,8 +108,8 @@ mod tests {
         table.add("/api/v1/grid/cells", Method::GET);
         table.add("/api/v1/grid/cells", Method::POST);
         table.add("/api/v1/grid/cells/{code}", Method::GET);
-        assert_eq!(table.allowed("/api/v1/grid/cells"), Some(vec![Method::GET, Method::POST, Method::HEAD]));
-        assert_eq!(table.allowed("/api/v1/grid/cells/210102"), Some(vec![Method::GET, Method::HEAD]));
+        assert_eq!(table.allowed("/api/v1/grid/cells"), Some(vec![Method::GET, Method::POST]));
+        assert_eq!(table.allowed("/api/v1/grid/cells/210102"), Some(vec![Method::GET]));
         assert_eq!(table.allowed("/api/v1/grid/cells/"), None);
         assert_eq!(table.allowed("/api/v1/grid/cellsx"), None);
         assert_eq!(table.allowed("/api/v1/grid/cells/1/2"), None);

@@ -172,3 +172,39 @@ async fn changes_outside_the_subtree_are_refused() {
     app.post_json_as(&token, "/api/v1/grid/import", &collection).await.assert_problem(403, "forbidden");
     assert_eq!(app.get("/api/v1/grid/cells/S-east").await.status.as_u16(), 404, "nothing was written");
 }
+
+#[actix_web::test]
+async fn permission_and_scope_come_before_preconditions() {
+    let app = spawn_app().await;
+    small_grid(&app).await;
+    let worker = app.account(Role::GridWorker, Some("V1")).await;
+    // No grid:write: 403, whether or not If-Match is there.
+    app.send(app.request_as(&worker, Method::DELETE, "/api/v1/grid/cells/V1")).await.assert_problem(403, "forbidden");
+    let supervisor = app.account(Role::Supervisor, Some("D1")).await;
+    // Out of scope: 404 before any word about If-Match.
+    let req =
+        app.request_as(&supervisor, Method::PATCH, "/api/v1/grid/cells/D2/people/x").content_type("application/json");
+    app.send_body(req, "{}").await.assert_problem(404, "not-found");
+}
+
+#[actix_web::test]
+async fn a_home_cell_in_use_cannot_be_deleted() {
+    let app = spawn_app().await;
+    small_grid(&app).await;
+    app.account(Role::Viewer, Some("V1")).await;
+    let req = app.request(Method::DELETE, "/api/v1/grid/cells/V1").insert_header(("If-Match", "*"));
+    let problem = app.send(req).await.assert_problem(422, "grid-cell-in-use");
+    assert!(problem["detail"].as_str().unwrap().contains("1 account"), "{problem}");
+}
+
+#[actix_web::test]
+async fn a_linked_account_must_exist() {
+    let app = spawn_app().await;
+    small_grid(&app).await;
+    let body = json!({"name": "王丽", "role": "grid_worker", "account_id": "no-such-account"});
+    let problem = app.post_json("/api/v1/grid/cells/V1/people", &body).await.assert_problem(422, "validation");
+    assert_eq!(problem["errors"][0]["field"], "account_id");
+    let id = app.get("/api/v1/auth/me").await.json()["id"].as_str().unwrap().to_owned();
+    let body = json!({"name": "王丽", "role": "grid_worker", "account_id": id});
+    app.post_json("/api/v1/grid/cells/V1/people", &body).await.assert_status(201);
+}

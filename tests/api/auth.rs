@@ -355,3 +355,47 @@ async fn every_documented_secured_operation_refuses_anonymous_callers() {
     }
     assert!(checked >= 20, "only {checked} secured operations found");
 }
+
+#[actix_web::test]
+async fn concurrent_writes_that_hash_secrets_all_succeed() {
+    let app = with_root(spawn_app().await).await;
+    let body =
+        json!({"username": "platform", "display_name": "p", "role": "integration", "home_cell": "root", "scopes": []});
+    let id = app.post_json("/api/v1/accounts", &body).await.json()["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/accounts/{id}/secret");
+    let empty = json!({});
+    let bodies: Vec<Value> = (0..4)
+        .map(|i| {
+            json!({"username": format!("user-{i}"), "display_name": "u", "role": "viewer", "home_cell": "root",
+                   "password": "Concurrent-2026"})
+        })
+        .collect();
+    let rotations = (0..4).map(|_| app.post_json(&path, &empty));
+    let creations = bodies.iter().map(|body| app.post_json("/api/v1/accounts", body));
+    let (rotated, created) = futures_util::future::join(
+        futures_util::future::join_all(rotations),
+        futures_util::future::join_all(creations),
+    )
+    .await;
+    for res in rotated {
+        res.assert_status(200);
+    }
+    for res in created {
+        res.assert_status(201);
+    }
+}
+
+#[actix_web::test]
+async fn the_last_administrator_cannot_lock_everyone_out() {
+    let app = with_root(spawn_app().await).await;
+    let me = app.get("/api/v1/auth/me").await.json();
+    let path = format!("/api/v1/accounts/{}", me["id"].as_str().unwrap());
+    for change in [r#"{"active": false}"#, r#"{"role": "viewer", "home_cell": "root"}"#] {
+        let req = app.request(Method::PATCH, &path).insert_header(("If-Match", "*")).content_type("application/json");
+        app.send_body(req, change).await.assert_problem(409, "conflict");
+    }
+    // With a second administrator the first may step down.
+    app.account(Role::Admin, None).await;
+    let req = app.request(Method::PATCH, &path).insert_header(("If-Match", "*")).content_type("application/json");
+    app.send_body(req, r#"{"role": "viewer", "home_cell": "root"}"#).await.assert_status(200);
+}

@@ -296,9 +296,11 @@ async fn patch_needs_the_current_etag_and_answers_the_new_one() {
         .assert_problem(412, "precondition-failed");
     assert_eq!(app.get(&path).await.json()["name"], "Renamed", "refused changes write nothing");
 
-    let weak = patch(&app, &path, Some("W/\"2\""), &json!({"name": "Weak"})).await;
-    weak.assert_status(200);
-    assert_eq!(weak.header("etag"), Some("\"3\""));
+    // If-Match compares strongly: a weak tag never matches.
+    patch(&app, &path, Some("W/\"2\""), &json!({"name": "Weak"})).await.assert_problem(412, "precondition-failed");
+    let listed = patch(&app, &path, Some("\"9\", \"2\""), &json!({"name": "Listed"})).await;
+    listed.assert_status(200);
+    assert_eq!(listed.header("etag"), Some("\"3\""));
     let any = patch(&app, &path, Some("*"), &json!({"name": "Any"})).await;
     any.assert_status(200);
     assert_eq!(any.header("etag"), Some("\"4\""));

@@ -166,7 +166,10 @@ pub async fn create(
     };
     db.transaction({
         let row = row.clone();
-        move |conn| Ok(store::insert_person(conn, &row)?)
+        move |conn| {
+            check_account(conn, row.account_id.as_deref())?;
+            Ok(store::insert_person(conn, &row)?)
+        }
     })
     .await?;
     let location = format!("/api/v1/grid/cells/{}/people/{}", row.cell_code, row.id);
@@ -283,6 +286,7 @@ pub async fn update(
             }
             row.valid_from = p.valid_from.unwrap_or(row.valid_from);
             row.valid_to = p.valid_to.unwrap_or(row.valid_to);
+            check_account(conn, row.account_id.as_deref())?;
             let mut errors = Vec::new();
             check_period(&mut errors, row.valid_from, row.valid_to);
             if !errors.is_empty() {
@@ -335,6 +339,16 @@ pub async fn delete(
 
 fn find(conn: &mut crate::db::AnyConnection, cell: &str, id: &str) -> Result<PersonRow, ApiError> {
     store::find_person(conn, cell, id)?.ok_or_else(|| ApiError::NotFound(format!("cell {cell} has no assignment {id}")))
+}
+
+/// A linked sign-in account must exist.
+fn check_account(conn: &mut crate::db::AnyConnection, account_id: Option<&str>) -> Result<(), ApiError> {
+    match account_id {
+        Some(id) if crate::auth::store::find_account(conn, id)?.is_none() => {
+            Err(ApiError::validation(vec![FieldError::new("account_id", "no account has this id")]))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Keeps the value of a parsed field, or records its error.
