@@ -399,3 +399,29 @@ async fn the_last_administrator_cannot_lock_everyone_out() {
     let req = app.request(Method::PATCH, &path).insert_header(("If-Match", "*")).content_type("application/json");
     app.send_body(req, r#"{"role": "viewer", "home_cell": "root"}"#).await.assert_status(200);
 }
+
+#[actix_web::test]
+async fn the_demo_seed_gives_a_working_quick_start() {
+    let app = spawn_app().await;
+    let url = match &app.database_url {
+        airgrid::config::DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+        airgrid::config::DatabaseUrl::Postgres(url) => url.clone(),
+    };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_airgrid"))
+        .args(["seed", "demo"])
+        .env("AIRGRID_DATABASE_URL", url)
+        .env("AIRGRID_LOG_FILTER", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.contains("2292 created") && printed.contains("demo-integration"), "{printed}");
+
+    // The README's quick start: the demo grid worker signs in and locates a point in 和平区.
+    let res = sign_in(&app, "demo-worker", "Shenyang-Grid-2026").await;
+    res.assert_status(200);
+    let token = res.json()["access_token"].as_str().unwrap().to_owned();
+    let located = app.get_as(&token, "/api/v1/grid/locate?lon=123.40&lat=41.79").await.json();
+    let codes: Vec<&str> = located["cells"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["210100", "210102", "210102022", "210102022022"]);
+}

@@ -19,10 +19,10 @@ use crate::grid::store;
 #[into_params(parameter_in = Query)]
 pub struct LocateQuery {
     /// Longitude in `crs`.
-    #[param(example = 123.4)]
+    #[param(example = 123.4, minimum = -180, maximum = 180)]
     lon: f64,
     /// Latitude in `crs`.
-    #[param(example = 41.79)]
+    #[param(example = 41.79, minimum = -90, maximum = 90)]
     lat: f64,
     /// `wgs84` (default), `gcj02` or `bd09`.
     #[serde(default)]
