@@ -332,18 +332,26 @@ impl<'de> Deserialize<'de> for DatabaseUrl {
     }
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+/// `postgres://user:secret@host/db?password=x` → `postgres://user:***@host/db?password=***`.
 fn redact_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
+    let (location, query) = rest.split_once('?').map_or((rest, None), |(l, q)| (l, Some(q)));
+    // The userinfo ends at the last '@' (a password may hold '/' or '@').
+    let location = match location.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => format!("{userinfo}@{host}"),
         },
-        None => url.to_owned(),
-    }
+        None => location.to_owned(),
+    };
+    let query = query.map(|q| {
+        let pairs = q.split('&').map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+            _ => pair.to_owned(),
+        });
+        format!("?{}", pairs.collect::<Vec<_>>().join("&"))
+    });
+    format!("{scheme}://{location}{}", query.unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -374,6 +382,18 @@ mod tests {
         for shown in [url.to_string(), format!("{url:?}"), format!("{settings:?}")] {
             assert!(!shown.contains("s3cret"), "{shown}");
             assert!(shown.contains("airgrid:***@db:5432/airgrid"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn passwords_in_odd_places_are_hidden_too() {
+        for url in [
+            "postgres://u@h/db?password=s3cret",
+            "postgres://u:s3/cr@t@h:5432/db",
+            "postgres://u:s3cret@h?sslmode=require",
+        ] {
+            let shown = DatabaseUrl::parse(url).unwrap().to_string();
+            assert!(!shown.contains("s3"), "{shown}");
         }
     }
 

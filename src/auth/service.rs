@@ -90,7 +90,8 @@ pub fn sign_in(
             for (subject, _) in &subjects {
                 store::record_failure(conn, subject, since, now)?;
             }
-            tracing::info!(username, address, "sign-in refused");
+            // The username is not logged: people type passwords into that box.
+            tracing::info!(address, "sign-in refused");
             return Err(ApiError::Unauthorized(REFUSED.into()));
         }
     };
@@ -121,6 +122,11 @@ pub fn refresh(
     }
     let account = store::find_account(conn, &row.account_id)?.filter(|a| a.active).ok_or_else(refused)?;
     let next = new_refresh_token(conn, &account.id, Some(&row.family_id), throttle.refresh_ttl)?;
+    // A sign-out or reuse detection may have revoked the family meanwhile: the new token goes with it.
+    if store::family_revoked(conn, &row.family_id)? {
+        store::revoke_family(conn, &row.family_id, db::now())?;
+        return Err(refused());
+    }
     issue(keys, &account, Some(next))
 }
 
@@ -270,6 +276,7 @@ pub fn update_account(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
+    store::lock_accounts(conn)?;
     let stays_admin = role == Role::Admin && changes.active.unwrap_or(row.active);
     if row.role == Role::Admin.as_str()
         && row.active

@@ -78,9 +78,19 @@ pub fn mark_rotated(conn: &mut AnyConnection, id: &str, now: NaiveDateTime) -> Q
     let updated = diesel::update(refresh_tokens::table)
         .filter(refresh_tokens::id.eq(id))
         .filter(refresh_tokens::rotated_at.is_null())
+        .filter(refresh_tokens::revoked_at.is_null())
         .set(refresh_tokens::rotated_at.eq(now))
         .execute(conn)?;
     Ok(updated == 1)
+}
+
+pub fn family_revoked(conn: &mut AnyConnection, family_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family_id))
+            .filter(refresh_tokens::revoked_at.is_not_null()),
+    ))
+    .get_result(conn)
 }
 
 pub fn revoke_family(conn: &mut AnyConnection, family_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
@@ -127,13 +137,23 @@ pub fn record_failure(
         .execute(conn)?;
     if bumped == 0 {
         clear_failures(conn, subject)?;
-        diesel::insert_into(sign_in_failures::table)
+        let inserted = diesel::insert_into(sign_in_failures::table)
             .values((
                 sign_in_failures::subject.eq(subject),
                 sign_in_failures::failures.eq(1),
                 sign_in_failures::window_start.eq(now),
             ))
-            .execute(conn)?;
+            .execute(conn);
+        // A concurrent failure opened the window first: count this one in it.
+        if let Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) =
+            inserted
+        {
+            diesel::update(sign_in_failures::table.filter(sign_in_failures::subject.eq(subject)))
+                .set(sign_in_failures::failures.eq(sign_in_failures::failures + 1))
+                .execute(conn)?;
+        } else {
+            inserted?;
+        }
     }
     Ok(())
 }
@@ -150,4 +170,14 @@ pub fn count_other_active_admins(conn: &mut AnyConnection, except: &str) -> Quer
         .filter(accounts::id.ne(except))
         .count()
         .get_result(conn)
+}
+
+/// Serialises account changes that must see every other one (the last-administrator rule): the row
+/// lock on PostgreSQL, the write lock on SQLite.
+pub fn lock_accounts(conn: &mut AnyConnection) -> QueryResult<()> {
+    use crate::db::schema::revisions;
+    diesel::update(revisions::table.filter(revisions::topic.eq("accounts")))
+        .set(revisions::revision.eq(revisions::revision))
+        .execute(conn)
+        .map(drop)
 }

@@ -231,19 +231,27 @@ pub fn import(
             }
         }
     }
+    // Scope first, so a refusal says nothing about cells the caller cannot see. A cell must be inside the
+    // scope where it stands now and where the file puts it.
+    let paths = paths_of(&grid);
+    if let Some(scope) = &scope {
+        let outside: Vec<&str> = changed
+            .iter()
+            .filter(|c| {
+                !paths[*c].starts_with(scope.as_str())
+                    || existing.get(c.as_str()).is_some_and(|old| !old.path.starts_with(scope.as_str()))
+            })
+            .map(CellCode::as_str)
+            .collect();
+        if !outside.is_empty() {
+            return Err(ApiError::Forbidden(format!("outside your part of the grid: {}", outside.join(", "))));
+        }
+    }
     violations.extend(grid::check(&grid, &changed, tol));
     violations
         .retain(|v| !matches!(v, Violation::UnknownParent { parent, .. } if file.rejected_codes.contains(parent)));
     if !violations.is_empty() || !file.rejected.is_empty() {
         return Err(import_rejected(file.rejected, &violations, &position));
-    }
-    let paths = paths_of(&grid);
-    if let Some(scope) = &scope {
-        let outside: Vec<&str> =
-            changed.iter().filter(|c| !paths[*c].starts_with(scope.as_str())).map(CellCode::as_str).collect();
-        if !outside.is_empty() {
-            return Err(ApiError::Forbidden(format!("outside your part of the grid: {}", outside.join(", "))));
-        }
     }
     if dry_run || changed.is_empty() {
         return Ok(summary);
@@ -358,15 +366,21 @@ fn path_under(conn: &mut AnyConnection, parent: Option<&CellCode>, code: &CellCo
     Ok(format!("{prefix}{code}/"))
 }
 
-/// The path of every cell of a (checked, acyclic) grid.
+/// The path of every cell of a prospective grid. A chain longer than the four levels (a cycle, or a file
+/// that breaks the level rule) is cut short: the rules reject such cells anyway.
 fn paths_of(grid: &HashMap<CellCode, CellShape>) -> HashMap<CellCode, String> {
-    fn path(code: &CellCode, grid: &HashMap<CellCode, CellShape>, memo: &mut HashMap<CellCode, String>) -> String {
+    fn path(
+        code: &CellCode,
+        grid: &HashMap<CellCode, CellShape>,
+        memo: &mut HashMap<CellCode, String>,
+        depth: u8,
+    ) -> String {
         if let Some(p) = memo.get(code) {
             return p.clone();
         }
         let prefix = match grid.get(code).and_then(|c| c.parent.as_ref()) {
-            Some(parent) => path(parent, grid, memo),
-            None => String::new(),
+            Some(parent) if depth < Level::DEEPEST.get() + 1 => path(parent, grid, memo, depth + 1),
+            _ => String::new(),
         };
         let p = format!("{prefix}{code}/");
         memo.insert(code.clone(), p.clone());
@@ -374,7 +388,7 @@ fn paths_of(grid: &HashMap<CellCode, CellShape>) -> HashMap<CellCode, String> {
     }
     let mut memo = HashMap::new();
     for code in grid.keys() {
-        path(code, grid, &mut memo);
+        path(code, grid, &mut memo, 0);
     }
     memo
 }

@@ -208,3 +208,19 @@ async fn a_linked_account_must_exist() {
     let body = json!({"name": "王丽", "role": "grid_worker", "account_id": id});
     app.post_json("/api/v1/grid/cells/V1/people", &body).await.assert_status(201);
 }
+
+#[actix_web::test]
+async fn an_import_cannot_pull_a_cell_into_the_callers_subtree() {
+    let app = spawn_app().await;
+    small_grid(&app).await;
+    let east =
+        json!({"code": "S2", "name": "east", "level": 3, "parent_code": "D2", "boundary": square(6.0, 6.0, 1.0)});
+    app.post_json("/api/v1/grid/cells", &east).await.assert_status(201);
+    let token = app.account(Role::Commander, Some("D1")).await;
+    let collection = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "S2", "name": "taken", "level": 3, "parent_code": "D1"}, "geometry": square(2.0, 6.0, 1.0)}
+    ]});
+    app.post_json_as(&token, "/api/v1/grid/import", &collection).await.assert_problem(403, "forbidden");
+    let cell = app.get("/api/v1/grid/cells/S2").await.json();
+    assert_eq!((cell["parent_code"].as_str(), cell["name"].as_str()), (Some("D2"), Some("east")));
+}

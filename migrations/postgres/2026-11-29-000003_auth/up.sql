@@ -35,3 +35,6 @@ CREATE TABLE sign_in_failures (
     failures     INTEGER NOT NULL,
     window_start TIMESTAMP NOT NULL
 );
+
+-- Account changes that must see each other (never remove the last administrator) lock this row.
+INSERT INTO revisions (topic, revision, updated_at) VALUES ('accounts', 0, CURRENT_TIMESTAMP);
