@@ -158,7 +158,6 @@ pub struct Me {
 #[utoipa::path(
     operation_id = "who_am_i",
     tag = "auth",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = Me),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
@@ -231,7 +230,6 @@ pub struct AccountWithSecret {
 #[utoipa::path(
     operation_id = "list_accounts",
     tag = "accounts",
-    security(("bearer" = [])),
     params(PageParams),
     responses(
         (status = 200, description = "One page of accounts, by username", body = inline(Page<Account>)),
@@ -279,7 +277,6 @@ pub struct NewAccountBody {
 #[utoipa::path(
     operation_id = "create_account",
     tag = "accounts",
-    security(("bearer" = [])),
     request_body = NewAccountBody,
     responses(
         (status = 201, description = "Created", body = AccountWithSecret),
@@ -321,7 +318,6 @@ async fn load(db: &Db, id: String) -> Result<AccountRow, ApiError> {
 #[utoipa::path(
     operation_id = "get_account",
     tag = "accounts",
-    security(("bearer" = [])),
     params(("id" = String, Path, description = "Account id")),
     responses(
         (status = 200, description = "The account", body = Account),
@@ -362,7 +358,6 @@ pub struct AccountPatch {
 #[utoipa::path(
     operation_id = "update_account",
     tag = "accounts",
-    security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "Account id"),
         ("If-Match" = String, Header, description = "The ETag from the last read", example = "\"1\""),
@@ -410,7 +405,6 @@ pub async fn update_account(
 #[utoipa::path(
     operation_id = "rotate_client_secret",
     tag = "accounts",
-    security(("bearer" = [])),
     params(("id" = String, Path, description = "Account id")),
     responses(
         (status = 200, description = "The account with its new secret", body = AccountWithSecret),

@@ -12,7 +12,6 @@ use super::tokens::TokenKeys;
 use crate::db::Db;
 use crate::domain::access::{Permission, Role};
 use crate::error::ApiError;
-use crate::grid::store::find_cell;
 
 /// The caller's home cell: everything it sees hangs below (or above) it.
 #[derive(Debug, Clone)]
@@ -100,16 +99,10 @@ impl FromRequest for Caller {
                 ApiError::Unauthorized("the access token is not valid".into())
             })?;
             db.run(move |conn| {
-                let account = store::find_account(conn, &claims.sub)?
-                    .filter(|a| a.active)
+                let (account, home) = store::find_account_with_home(conn, &claims.sub)?
+                    .filter(|(a, _)| a.active)
                     .ok_or_else(|| ApiError::Unauthorized("the account is not active".into()))?;
-                let home = match &account.home_cell {
-                    Some(code) => {
-                        let cell = find_cell(conn, code)?.ok_or_else(|| ApiError::internal("home cell vanished"))?;
-                        Some(HomeCell { code: cell.code, path: cell.path })
-                    }
-                    None => None,
-                };
+                let home = account.home_cell.clone().zip(home).map(|(code, path)| HomeCell { code, path });
                 Caller::from_account(&account, home)
             })
             .await

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::AnyConnection;
-use crate::db::schema::{accounts, refresh_tokens, sign_in_failures};
+use crate::db::schema::{accounts, grid_cells, refresh_tokens, sign_in_failures};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = accounts, treat_none_as_null = true)]
@@ -39,6 +39,16 @@ pub struct RefreshTokenRow {
 
 pub fn find_account(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<AccountRow>> {
     accounts::table.filter(accounts::id.eq(id)).select(AccountRow::as_select()).first(conn).optional()
+}
+
+/// An account with the path of its home cell, in one round trip (every authenticated request needs both).
+pub fn find_account_with_home(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<(AccountRow, Option<String>)>> {
+    accounts::table
+        .left_join(grid_cells::table.on(grid_cells::code.nullable().eq(accounts::home_cell)))
+        .filter(accounts::id.eq(id))
+        .select((AccountRow::as_select(), grid_cells::path.nullable()))
+        .first(conn)
+        .optional()
 }
 
 pub fn find_by_username(conn: &mut AnyConnection, username: &str) -> QueryResult<Option<AccountRow>> {
