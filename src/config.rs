@@ -74,6 +74,14 @@ pub struct Settings {
     pub sign_in_max_failures_per_address: u32,
     /// Length of the sign-in failure window, in seconds.
     pub sign_in_window_secs: u64,
+    /// How long a stored response to an `Idempotency-Key` is replayed, in seconds.
+    pub idempotency_ttl_secs: u64,
+    /// How long a request holding an `Idempotency-Key` keeps retries of it waiting (409) before they may
+    /// run again, in seconds; covers an instance that died mid-request.
+    pub idempotency_lease_secs: u64,
+    /// How often a long poll of the event feed looks for events written by other instances, in
+    /// milliseconds (this instance's own commits wake it at once).
+    pub events_poll_interval_ms: u64,
 }
 
 /// A secret value: shown as `***` in logs and debug output.
@@ -137,6 +145,9 @@ impl Default for Settings {
             sign_in_max_failures_per_account: 5,
             sign_in_max_failures_per_address: 20,
             sign_in_window_secs: 15 * 60,
+            idempotency_ttl_secs: 24 * 3600,
+            idempotency_lease_secs: 300,
+            events_poll_interval_ms: 500,
         }
     }
 }

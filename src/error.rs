@@ -81,6 +81,10 @@ pub enum ApiError {
     PreconditionFailed,
     #[error("this request must carry an If-Match header with the resource's current ETag")]
     PreconditionRequired,
+    #[error("a request with this Idempotency-Key is still being processed; retry after Retry-After")]
+    IdempotencyKeyInUse,
+    #[error("this Idempotency-Key was already used for a different request; use a new key for a new request")]
+    IdempotencyKeyReused,
     #[error("{0}")]
     Unavailable(String),
     /// Anything unexpected. The cause is logged, never sent.
@@ -117,6 +121,8 @@ impl ApiError {
             Self::Conflict(_) => ("conflict", "Conflict with the current state"),
             Self::PreconditionFailed => ("precondition-failed", "Stale version"),
             Self::PreconditionRequired => ("precondition-required", "If-Match required"),
+            Self::IdempotencyKeyInUse => ("idempotency-key-in-use", "Request with this key in progress"),
+            Self::IdempotencyKeyReused => ("idempotency-key-reused", "Idempotency-Key reused for another request"),
             Self::Unavailable(_) => ("unavailable", "Service temporarily unavailable"),
             Self::Internal(_) => ("internal", "Internal server error"),
         }
@@ -143,14 +149,16 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::MalformedBody { .. } | Self::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
-            Self::Validation { .. } | Self::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation { .. } | Self::Rule { .. } | Self::IdempotencyKeyReused => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::IdempotencyKeyInUse => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -171,6 +179,9 @@ impl ResponseError for ApiError {
             }
             Self::TooManyRequests { retry_after_secs } => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            Self::IdempotencyKeyInUse => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             _ => {}
         }

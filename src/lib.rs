@@ -9,8 +9,10 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod grid;
 pub mod http;
+pub mod idempotency;
 pub mod openapi;
 pub mod ops;
 pub mod telemetry;
@@ -33,13 +35,19 @@ use crate::http::{BodyLimit, RouteTable};
 
 /// Registers every documented route. The OpenAPI document is generated from this same function.
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(ops::healthz).service(ops::readyz).configure(auth::routes).configure(grid::routes);
+    cfg.service(ops::healthz)
+        .service(ops::readyz)
+        .configure(auth::routes)
+        .configure(grid::routes)
+        .configure(events::routes);
 }
 
 /// A configured, bound, migrated service, ready to run.
 pub struct Application {
     port: u16,
     server: Server,
+    db: Db,
+    purge_every: Duration,
 }
 
 impl Application {
@@ -76,6 +84,8 @@ impl Application {
         let token_keys = web::Data::new(auth::tokens::TokenKeys::load(&settings)?);
         let openapi = Arc::new(openapi);
         let body_limit = BodyLimit { json: settings.body_limit_bytes, bulk: settings.import_body_limit_bytes };
+        let purge_every = Duration::from_secs(settings.idempotency_ttl_secs.clamp(1, 600));
+        let background_db = db.clone();
         let db = web::Data::new(db);
         let settings_data = web::Data::new(settings.clone());
 
@@ -94,6 +104,7 @@ impl Application {
                 .into_app()
                 .route("/docs", web::get().to(|| async { web::Redirect::to("/docs/") }));
             app.configure(http::extractor_config)
+                .wrap(from_fn(idempotency::middleware))
                 .wrap(from_fn(http::problems_everywhere))
                 .wrap(metrics.clone())
                 .wrap(from_fn(telemetry::request_span))
@@ -106,7 +117,7 @@ impl Application {
             server = server.workers(workers);
         }
         tracing::info!(listen = %settings.listen, port, database = %settings.database_url, "airgrid is serving");
-        Ok(Self { port, server: server.run() })
+        Ok(Self { port, server: server.run(), db: background_db, purge_every })
     }
 
     /// The bound port (useful with `listen = "127.0.0.1:0"`).
@@ -116,6 +127,9 @@ impl Application {
 
     /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish within the shutdown timeout.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let purge = actix_web::rt::spawn(idempotency::purge_expired(self.db, self.purge_every));
+        let served = self.server.await;
+        purge.abort();
+        served
     }
 }

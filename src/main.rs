@@ -69,17 +69,15 @@ fn run(cli: Cli) -> Result<(), BoxError> {
                 password: Some(password),
             };
             let mut conn = db.get()?;
-            let (row, _) =
-                diesel::Connection::transaction(&mut *conn, |c| airgrid::auth::service::create_account(c, new))
-                    .map_err(|e| match e {
-                        airgrid::error::ApiError::Validation { errors, .. } => errors
-                            .iter()
-                            .map(|e| format!("{}: {}", e.field, e.message))
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                            .into(),
-                        other => BoxError::from(other),
-                    })?;
+            let (row, _) = diesel::Connection::transaction(&mut *conn, |c| {
+                airgrid::auth::service::create_account(c, &airgrid::auth::Caller::system(), new)
+            })
+            .map_err(|e| match e {
+                airgrid::error::ApiError::Validation { errors, .. } => {
+                    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ").into()
+                }
+                other => BoxError::from(other),
+            })?;
             println!("created account {} ({}) with id {}", row.username, row.role, row.id);
         }
         Command::Openapi => unreachable!("handled above"),

@@ -2,7 +2,9 @@
 
 use actix_web::App;
 use utoipa::OpenApi;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa_actix_web::AppExt;
@@ -20,7 +22,7 @@ use crate::error::{FieldError, Problem};
                        document whose `type` is stable; clients branch on `type`, not on `title` or `detail`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    components(schemas(Problem, FieldError, Crs)),
+    components(schemas(Problem, FieldError, Crs, crate::events::EventData)),
     tags(
         (name = "grid", description = "The four-level grid (city → district/county → street/township → community/village): \
                  cells with boundaries, responsible people with history, GeoJSON export and import, and point location"),
@@ -32,6 +34,9 @@ use crate::error::{FieldError, Problem};
                  `commander` (grid:read, grid:write, people:write, incidents, controls:run, vehicles:read), `supervisor` \
                  (grid:read, people:write, incidents, vehicles:read), `grid_worker` (grid:read, incidents:read, incidents:report), \
                  `inspector` (vehicles:submit, vehicles:read), `integration` (explicit scopes), `viewer` (grid:read, incidents:read, vehicles:read)."),
+        (name = "events", description = "The event log: every change as an event, written in the transaction that makes \
+                 it. It is the audit trail (`subject=` gives one thing's history) and the change feed that command platforms \
+                 follow by cursor with long polling. Event types and their `data` are the `EventData` schema; they only grow."),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
 )]
@@ -45,15 +50,18 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.components.get_or_insert_with(Default::default).add_security_scheme("bearer", bearer);
     for (path, item) in doc.paths.paths.iter_mut() {
         let public = !path.starts_with("/api/") || PUBLIC.contains(&path.as_str());
-        for op in
-            [&mut item.get, &mut item.put, &mut item.post, &mut item.patch, &mut item.delete].into_iter().flatten()
-        {
+        let operations = [(&mut item.get, false), (&mut item.put, false), (&mut item.post, true)];
+        let operations = operations.into_iter().chain([(&mut item.patch, false), (&mut item.delete, false)]);
+        for (op, is_post) in operations.filter_map(|(op, is_post)| op.as_mut().map(|op| (op, is_post))) {
             if !public {
                 op.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
                 add_problem(op, "401", "No valid access token (`/problems/unauthorized`)");
                 add_problem(op, "403", "The caller's role or scopes do not allow this (`/problems/forbidden`)");
             }
             add_shared_errors(op);
+            if !public && is_post {
+                add_idempotency(op);
+            }
         }
     }
     doc
@@ -95,6 +103,39 @@ fn add_shared_errors(op: &mut Operation) {
     }
     for (status, description) in shared {
         add_problem(op, status, description);
+    }
+}
+
+/// Every state-changing POST takes `Idempotency-Key` (see the `idempotency` module).
+fn add_idempotency(op: &mut Operation) {
+    let key = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes retries safe: the same key with the same request answers the first response again (with \
+             `Idempotent-Replayed: true`) instead of acting twice. 1–255 visible ASCII characters, e.g. a UUID; keys are \
+             per account and kept 24 hours. Answers that depend on more than the request (401, 403, 408, 429, 5xx) are not \
+             kept: a retry runs again.",
+        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+        .example(Some(serde_json::json!("5f0c6f5e-2b8a-4c41-9d3e-0b7f3f0e6a21")))
+        .build();
+    op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(key));
+    append_to(op, "400", "The `Idempotency-Key` is malformed (`/problems/invalid-parameter`)");
+    append_to(
+        op,
+        "409",
+        "A request with the same `Idempotency-Key` is still running; retry after `Retry-After` (`/problems/idempotency-key-in-use`)",
+    );
+    append_to(op, "422", "The `Idempotency-Key` was used for a different request (`/problems/idempotency-key-reused`)");
+}
+
+/// Adds a problem response, or extends the description of the one the operation already has.
+fn append_to(op: &mut Operation, status: &str, description: &str) {
+    match op.responses.responses.get_mut(status) {
+        Some(RefOr::T(response)) => response.description = format!("{}; or: {description}", response.description),
+        _ => add_problem(op, status, description),
     }
 }
 

@@ -9,7 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::caller::Caller;
 use super::service::{self, AccountChanges, Credentials, Issued, NewAccount, Throttle};
-use super::store::{self, AccountRow};
+use super::store::AccountRow;
 use super::tokens::TokenKeys;
 use crate::config::Settings;
 use crate::db::Db;
@@ -199,11 +199,13 @@ pub struct Account {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<AccountRow> for Account {
-    fn from(row: AccountRow) -> Self {
-        Self {
-            role: Role::parse(&row.role).unwrap_or(Role::Viewer),
-            scopes: row.scopes.split_whitespace().filter_map(Permission::parse).collect(),
+impl TryFrom<AccountRow> for Account {
+    type Error = ApiError;
+
+    fn try_from(row: AccountRow) -> Result<Self, ApiError> {
+        Ok(Self {
+            role: service::stored_role(&row)?,
+            scopes: service::stored_scopes(&row)?,
             id: row.id,
             username: row.username,
             display_name: row.display_name,
@@ -212,7 +214,7 @@ impl From<AccountRow> for Account {
             version: row.version,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
-        }
+        })
     }
 }
 
@@ -246,9 +248,10 @@ pub async fn list_accounts(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::AccountsAdmin)?;
     let limit = page.limit()?;
-    let after = page.cursor.clone();
-    let rows = db.run(move |conn| Ok(store::list_accounts(conn, after.as_deref(), limit + 1)?)).await?;
-    Ok(Page::from_rows(rows.into_iter().map(Account::from).collect(), limit, |a| a.username.clone()).respond(&req))
+    let after = page.after()?;
+    let rows = db.run(move |conn| service::list_accounts(conn, &caller, after, limit + 1)).await?;
+    let accounts = rows.into_iter().map(Account::try_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(accounts, limit, |a| a.username.clone()).respond(&req))
 }
 
 /// A new account.
@@ -301,17 +304,11 @@ pub async fn create_account(
         scopes: b.scopes,
         password: b.password,
     };
-    let (row, client_secret) = db.transaction(move |conn| service::create_account(conn, new)).await?;
-    tracing::info!(by = %caller.username, account = %row.username, role = %row.role, "account created");
+    let (row, client_secret) = db.transaction(move |conn| service::create_account(conn, &caller, new)).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/accounts/{}", row.id)))
         .insert_header((header::ETAG, etag(row.version)))
-        .json(AccountWithSecret { account: row.into(), client_secret }))
-}
-
-async fn load(db: &Db, id: String) -> Result<AccountRow, ApiError> {
-    db.run(move |conn| store::find_account(conn, &id)?.ok_or_else(|| ApiError::NotFound("no such account".into())))
-        .await
+        .json(AccountWithSecret { account: row.try_into()?, client_secret }))
 }
 
 /// Get an account
@@ -328,8 +325,9 @@ async fn load(db: &Db, id: String) -> Result<AccountRow, ApiError> {
 #[get("/{id}")]
 pub async fn get_account(caller: Caller, db: web::Data<Db>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::AccountsAdmin)?;
-    let row = load(&db, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(row.version))).json(Account::from(row)))
+    let id = id.into_inner();
+    let (row, _) = db.run(move |conn| service::visible_account(conn, &caller, &id)).await?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(row.version))).json(Account::try_from(row)?))
 }
 
 /// Changes to an account; absent fields keep their value.
@@ -388,15 +386,8 @@ pub async fn update_account(
         password: p.password,
     };
     let id = id.into_inner();
-    let row = db
-        .transaction(move |conn| {
-            let row = store::find_account(conn, &id)?.ok_or_else(|| ApiError::NotFound("no such account".into()))?;
-            if_match.check(row.version)?;
-            service::update_account(conn, row, changes)
-        })
-        .await?;
-    tracing::info!(by = %caller.username, account = %row.username, "account changed");
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(row.version))).json(Account::from(row)))
+    let row = db.transaction(move |conn| service::update_account(conn, &caller, &id, if_match, changes)).await?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(row.version))).json(Account::try_from(row)?))
 }
 
 /// Rotate a service account's secret
@@ -417,11 +408,6 @@ pub async fn update_account(
 pub async fn rotate_secret(caller: Caller, db: web::Data<Db>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::AccountsAdmin)?;
     let id = id.into_inner();
-    let (row, secret) = db
-        .transaction(move |conn| {
-            let row = store::find_account(conn, &id)?.ok_or_else(|| ApiError::NotFound("no such account".into()))?;
-            service::rotate_secret(conn, row)
-        })
-        .await?;
-    Ok(no_store(HttpResponse::Ok()).json(AccountWithSecret { account: row.into(), client_secret: Some(secret) }))
+    let (row, secret) = db.transaction(move |conn| service::rotate_secret(conn, &caller, &id)).await?;
+    Ok(no_store(HttpResponse::Ok()).json(AccountWithSecret { account: row.try_into()?, client_secret: Some(secret) }))
 }

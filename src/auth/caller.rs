@@ -11,6 +11,7 @@ use super::store::{self, AccountRow};
 use super::tokens::TokenKeys;
 use crate::db::Db;
 use crate::domain::access::{Permission, Role};
+use crate::domain::scope::Scope;
 use crate::error::ApiError;
 
 /// The caller's home cell: everything it sees hangs below (or above) it.
@@ -29,52 +30,80 @@ pub struct Caller {
     permissions: Vec<Permission>,
     /// `None`: the whole grid (admins only).
     pub home: Option<HomeCell>,
+    /// Where in the grid the caller looks and acts, derived from `home`.
+    pub scope: Scope,
 }
 
 impl Caller {
     pub fn from_account(account: &AccountRow, home: Option<HomeCell>) -> Result<Self, ApiError> {
-        let role =
-            Role::parse(&account.role).ok_or_else(|| ApiError::internal(format!("unknown role {}", account.role)))?;
+        let role = super::service::stored_role(account)?;
         let permissions = match role {
-            Role::Integration => account.scopes.split_whitespace().filter_map(Permission::parse).collect(),
+            Role::Integration => super::service::stored_scopes(account)?,
             other => other.permissions().to_vec(),
         };
-        Ok(Self { account_id: account.id.clone(), username: account.username.clone(), role, permissions, home })
+        let scope = home.as_ref().map_or(Scope::Everywhere, |h| Scope::Subtree(h.path.clone()));
+        Ok(Self { account_id: account.id.clone(), username: account.username.clone(), role, permissions, home, scope })
+    }
+
+    /// The service itself, for work started from the command line (seeding, the first administrator):
+    /// every permission, the whole grid, and no account behind it.
+    pub fn system() -> Self {
+        Self {
+            account_id: String::new(),
+            username: "airgrid".into(),
+            role: Role::Admin,
+            permissions: Permission::ALL.to_vec(),
+            home: None,
+            scope: Scope::Everywhere,
+        }
+    }
+
+    /// The account behind the caller; `None` for [`Caller::system`].
+    pub fn account(&self) -> Option<&str> {
+        (!self.account_id.is_empty()).then_some(self.account_id.as_str())
     }
 
     pub fn permissions(&self) -> &[Permission] {
         &self.permissions
     }
 
+    /// True when the caller holds `permission`.
+    pub fn holds(&self, permission: Permission) -> bool {
+        self.permissions.contains(&permission)
+    }
+
     /// 403 unless the caller holds `permission`.
     pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
-        if self.permissions.contains(&permission) {
+        if self.holds(permission) {
             Ok(())
         } else {
             Err(ApiError::Forbidden(format!("this needs the {permission} permission, which role {} lacks", self.role)))
         }
     }
 
-    /// True when the cell at `path` is in the caller's subtree (where it may act).
-    pub fn covers(&self, path: &str) -> bool {
-        self.home.as_ref().is_none_or(|home| path.starts_with(&home.path))
+    /// 404 (no existence leak) unless the caller may see the cell at `path`.
+    pub fn may_see(&self, path: &str, what: &str) -> Result<(), ApiError> {
+        if self.scope.sees_cell(path) { Ok(()) } else { Err(ApiError::NotFound(format!("no {what} here"))) }
     }
 
-    /// True when the caller may see the cell at `path`: its subtree, and the ancestors of its home cell.
-    pub fn can_see(&self, path: &str) -> bool {
-        self.home.as_ref().is_none_or(|home| path.starts_with(&home.path) || home.path.starts_with(path))
-    }
-
-    /// 404 (no existence leak) when the cell is out of sight, 403 when seen but not covered.
+    /// 404 (no existence leak) when the cell at `path` is out of sight, 403 when seen but outside the
+    /// caller's subtree.
     pub fn may_change(&self, path: &str, what: &str) -> Result<(), ApiError> {
-        if !self.can_see(path) {
-            return Err(ApiError::NotFound(format!("no {what} here")));
-        }
-        if !self.covers(path) {
+        self.may_see(path, what)?;
+        if !self.scope.covers(path) {
             return Err(ApiError::Forbidden(format!("the {what} is outside your part of the grid")));
         }
         Ok(())
     }
+}
+
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer_token(headers: &header::HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|t| t.trim().to_owned())
 }
 
 impl FromRequest for Caller {
@@ -82,12 +111,7 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(|t| t.trim().to_owned());
+        let token = bearer_token(req.headers());
         let keys = req.app_data::<web::Data<TokenKeys>>().cloned();
         let db = req.app_data::<web::Data<Db>>().cloned();
         Box::pin(async move {

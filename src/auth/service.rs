@@ -2,14 +2,18 @@
 
 use chrono::Duration;
 
+use super::Caller;
 use super::password;
 use super::store::{self, AccountRow, RefreshTokenRow};
 use super::tokens::{TokenKeys, random_hex, token_digest};
 use crate::config::Settings;
 use crate::db::{self, AnyConnection};
 use crate::domain::access::{Permission, Role, check_password, grantable_scope};
+use crate::domain::scope::Scope;
 use crate::error::{ApiError, FieldError};
+use crate::events::{self, AccountChange, AccountFacts, Event, EventData};
 use crate::grid::store::find_cell;
+use crate::http::IfMatch;
 
 /// Tokens handed to a client.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -183,8 +187,43 @@ pub struct NewAccount {
     pub password: Option<String>,
 }
 
-/// Creates an account; for a service account also returns its client secret (shown once).
-pub fn create_account(conn: &mut AnyConnection, new: NewAccount) -> Result<(AccountRow, Option<String>), ApiError> {
+/// An account the caller may administer: at home in its subtree (unscoped accounts only for unscoped
+/// callers). Others answer 404, as if they did not exist. Answers the account with its home cell's path.
+pub fn visible_account(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    id: &str,
+) -> Result<(AccountRow, Option<String>), ApiError> {
+    store::find_account_with_home(conn, id)?
+        .filter(|(_, path)| reaches(caller, path.as_deref()))
+        .ok_or_else(|| ApiError::NotFound("no such account".into()))
+}
+
+/// Accounts the caller may administer, by username.
+pub fn list_accounts(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    after: Option<String>,
+    limit: i64,
+) -> Result<Vec<AccountRow>, ApiError> {
+    Ok(store::list_accounts(conn, caller.scope.home_path(), after.as_deref(), limit)?)
+}
+
+/// True when an account at home at `path` (`None`: the whole grid) is within the caller's reach.
+fn reaches(caller: &Caller, path: Option<&str>) -> bool {
+    match path {
+        Some(path) => caller.scope.covers(path),
+        None => caller.scope == Scope::Everywhere,
+    }
+}
+
+/// Creates an account; for a service account also returns its client secret (shown once). The caller can
+/// only create accounts within its own reach.
+pub fn create_account(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    new: NewAccount,
+) -> Result<(AccountRow, Option<String>), ApiError> {
     let mut errors = Vec::new();
     if let Err(m) = check_username(&new.username) {
         errors.push(FieldError::new("username", m));
@@ -192,7 +231,7 @@ pub fn create_account(conn: &mut AnyConnection, new: NewAccount) -> Result<(Acco
     if new.display_name.trim().is_empty() || new.display_name.chars().count() > 100 {
         errors.push(FieldError::new("display_name", "must be 1–100 characters"));
     }
-    check_home_and_scopes(conn, new.role, new.home_cell.as_deref(), &new.scopes, &mut errors)?;
+    let home_path = check_home_and_scopes(conn, caller, new.role, new.home_cell.as_deref(), &new.scopes, &mut errors)?;
     let service = new.role == Role::Integration;
     match (&new.password, service) {
         (Some(_), true) => {
@@ -230,6 +269,7 @@ pub fn create_account(conn: &mut AnyConnection, new: NewAccount) -> Result<(Acco
         updated_at: now,
     };
     store::insert_account(conn, &row)?;
+    events::record_one(conn, caller, account_event(&row, home_path, EventData::AccountCreated)?)?;
     Ok((row, client_secret))
 }
 
@@ -244,15 +284,25 @@ pub struct AccountChanges {
     pub password: Option<String>,
 }
 
+/// Changes an account the caller may administer (see [`visible_account`]), within the caller's reach.
 pub fn update_account(
     conn: &mut AnyConnection,
-    mut row: AccountRow,
+    caller: &Caller,
+    id: &str,
+    if_match: IfMatch,
     changes: AccountChanges,
 ) -> Result<AccountRow, ApiError> {
-    let role = changes.role.unwrap_or_else(|| Role::parse(&row.role).unwrap_or(Role::Viewer));
+    let (mut row, _) = visible_account(conn, caller, id)?;
+    if_match.check(row.version)?;
+    let role = match changes.role {
+        Some(role) => role,
+        None => stored_role(&row)?,
+    };
     let home = changes.home_cell.clone().unwrap_or_else(|| row.home_cell.clone());
-    let scopes =
-        changes.scopes.clone().unwrap_or_else(|| row.scopes.split_whitespace().filter_map(Permission::parse).collect());
+    let scopes = match changes.scopes.clone() {
+        Some(scopes) => scopes,
+        None => stored_scopes(&row)?,
+    };
     let mut errors = Vec::new();
     if (role == Role::Integration) != (row.role == Role::Integration.as_str()) {
         errors.push(FieldError::new(
@@ -265,7 +315,7 @@ pub fn update_account(
     {
         errors.push(FieldError::new("display_name", "must be 1–100 characters"));
     }
-    check_home_and_scopes(conn, role, home.as_deref(), &scopes, &mut errors)?;
+    let home_path = check_home_and_scopes(conn, caller, role, home.as_deref(), &scopes, &mut errors)?;
     if let Some(p) = &changes.password {
         if role == Role::Integration {
             errors.push(FieldError::new("password", "service accounts have a client secret; rotate it instead"));
@@ -289,6 +339,7 @@ pub fn update_account(
     }
     let now = db::now();
     let locked_out = changes.active == Some(false) || changes.password.is_some() || changes.role.is_some();
+    let before = row.clone();
     if let Some(name) = changes.display_name {
         row.display_name = name.trim().to_owned();
     }
@@ -305,11 +356,27 @@ pub fn update_account(
     if locked_out {
         store::revoke_all_of(conn, &row.id, now)?;
     }
+    let changed = [
+        ("display_name", row.display_name != before.display_name),
+        ("role", row.role != before.role),
+        ("home_cell", row.home_cell != before.home_cell),
+        ("scopes", row.scopes != before.scopes),
+        ("active", row.active != before.active),
+        ("password", row.password_hash != before.password_hash),
+    ]
+    .into_iter()
+    .filter(|(_, differs)| *differs)
+    .map(|(field, _)| field.to_owned())
+    .collect();
+    let event =
+        account_event(&row, home_path, |account| EventData::AccountUpdated(AccountChange { account, changed }))?;
+    events::record_one(conn, caller, event)?;
     Ok(row)
 }
 
-/// A new client secret for a service account (shown once).
-pub fn rotate_secret(conn: &mut AnyConnection, mut row: AccountRow) -> Result<(AccountRow, String), ApiError> {
+/// A new client secret for a service account the caller may administer (shown once).
+pub fn rotate_secret(conn: &mut AnyConnection, caller: &Caller, id: &str) -> Result<(AccountRow, String), ApiError> {
+    let (mut row, home_path) = visible_account(conn, caller, id)?;
     if row.role != Role::Integration.as_str() {
         return Err(ApiError::Conflict("only service accounts have a client secret".into()));
     }
@@ -318,6 +385,7 @@ pub fn rotate_secret(conn: &mut AnyConnection, mut row: AccountRow) -> Result<(A
     row.version += 1;
     row.updated_at = db::now();
     store::update_account(conn, &row)?;
+    events::record_one(conn, caller, account_event(&row, home_path, EventData::AccountSecretRotated)?)?;
     Ok((row, secret))
 }
 
@@ -327,21 +395,32 @@ fn check_username(name: &str) -> Result<(), String> {
     if ok { Ok(()) } else { Err("must be 3–64 letters, digits or . _ - @ +".into()) }
 }
 
+/// Checks an account's home cell and scopes, collecting field errors; a home outside the caller's reach
+/// is refused outright. Answers the home cell's path.
 fn check_home_and_scopes(
     conn: &mut AnyConnection,
+    caller: &Caller,
     role: Role,
     home: Option<&str>,
     scopes: &[Permission],
     errors: &mut Vec<FieldError>,
-) -> Result<(), ApiError> {
+) -> Result<Option<String>, ApiError> {
+    let mut path = None;
     match home {
         None if role.needs_home_cell() => {
             errors.push(FieldError::new("home_cell", format!("role {role} needs a home cell")))
         }
-        Some(code) if find_cell(conn, code)?.is_none() => {
-            errors.push(FieldError::new("home_cell", "no grid cell has this code"))
+        None if caller.scope != Scope::Everywhere => {
+            return Err(ApiError::Forbidden("only callers without a home cell may grant the whole grid".into()));
         }
-        _ => {}
+        None => {}
+        Some(code) => match find_cell(conn, code)?.filter(|cell| caller.scope.sees_cell(&cell.path)) {
+            None => errors.push(FieldError::new("home_cell", "no grid cell has this code")),
+            Some(cell) if !caller.scope.covers(&cell.path) => {
+                return Err(ApiError::Forbidden("the home cell is outside your part of the grid".into()));
+            }
+            Some(cell) => path = Some(cell.path),
+        },
     }
     if role != Role::Integration && !scopes.is_empty() {
         errors.push(FieldError::new("scopes", "only integration accounts hold explicit scopes"));
@@ -349,7 +428,41 @@ fn check_home_and_scopes(
     if let Some(bad) = scopes.iter().find(|p| !grantable_scope(**p)) {
         errors.push(FieldError::new("scopes", format!("{bad} cannot be granted to a service account")));
     }
-    Ok(())
+    Ok(path)
+}
+
+/// The role an account row holds; a value this build does not know is a data error, not a default.
+pub fn stored_role(row: &AccountRow) -> Result<Role, ApiError> {
+    Role::parse(&row.role)
+        .ok_or_else(|| ApiError::internal(format!("account {} has unknown role {}", row.id, row.role)))
+}
+
+/// The permissions an account row holds as scopes.
+pub fn stored_scopes(row: &AccountRow) -> Result<Vec<Permission>, ApiError> {
+    row.scopes
+        .split_whitespace()
+        .map(|p| {
+            Permission::parse(p).ok_or_else(|| ApiError::internal(format!("account {} has unknown scope {p}", row.id)))
+        })
+        .collect()
+}
+
+fn account_event(
+    row: &AccountRow,
+    home_path: Option<String>,
+    kind: impl FnOnce(AccountFacts) -> EventData,
+) -> Result<Event, ApiError> {
+    let facts = AccountFacts {
+        id: row.id.clone(),
+        username: row.username.clone(),
+        display_name: row.display_name.clone(),
+        role: stored_role(row)?,
+        home_cell: row.home_cell.clone(),
+        scopes: stored_scopes(row)?,
+        active: row.active,
+        version: row.version,
+    };
+    Ok(Event::new(row.id.clone(), home_path, kind(facts)))
 }
 
 fn scopes_text(scopes: &[Permission]) -> String {

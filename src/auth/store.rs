@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::AnyConnection;
 use crate::db::schema::{accounts, grid_cells, refresh_tokens, sign_in_failures};
+use crate::domain::scope::subtree_range;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = accounts, treat_none_as_null = true)]
@@ -55,10 +56,25 @@ pub fn find_by_username(conn: &mut AnyConnection, username: &str) -> QueryResult
     accounts::table.filter(accounts::username.eq(username)).select(AccountRow::as_select()).first(conn).optional()
 }
 
-pub fn list_accounts(conn: &mut AnyConnection, after: Option<&str>, limit: i64) -> QueryResult<Vec<AccountRow>> {
-    let mut q = accounts::table.select(AccountRow::as_select()).order(accounts::username).limit(limit).into_boxed();
+/// Accounts by username; with `within` (a cell path), only those at home in that subtree.
+pub fn list_accounts(
+    conn: &mut AnyConnection,
+    within: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<AccountRow>> {
+    let mut q = accounts::table
+        .left_join(grid_cells::table.on(grid_cells::code.nullable().eq(accounts::home_cell)))
+        .select(AccountRow::as_select())
+        .order(accounts::username)
+        .limit(limit)
+        .into_boxed();
     if let Some(after) = after {
         q = q.filter(accounts::username.gt(after.to_owned()));
+    }
+    if let Some(path) = within {
+        let (start, end) = subtree_range(path);
+        q = q.filter(grid_cells::path.nullable().ge(start).and(grid_cells::path.nullable().lt(end)));
     }
     q.load(conn)
 }

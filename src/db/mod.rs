@@ -3,7 +3,10 @@
 pub mod schema;
 mod slow_query;
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{CustomizeConnection, R2D2Connection};
@@ -119,6 +122,7 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<Manager>,
+    committed: Arc<Notify>,
 }
 
 impl Db {
@@ -139,7 +143,7 @@ impl Db {
             .error_handler(Box::new(r2d2::LoggingErrorHandler))
             .connection_customizer(Box::new(SqlitePragmas))
             .build_unchecked(manager);
-        Ok(Self { pool })
+        Ok(Self { pool, committed: Arc::default() })
     }
 
     /// Checks out a connection on the calling thread (CLI commands, start-up).
@@ -163,13 +167,21 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(move |conn| {
-            conn.transaction(|conn| {
-                take_write_lock(conn)?;
-                f(conn)
+        let value = self
+            .run(move |conn| {
+                conn.transaction(|conn| {
+                    take_write_lock(conn)?;
+                    f(conn)
+                })
             })
-        })
-        .await
+            .await?;
+        self.committed.notify_waiters();
+        Ok(value)
+    }
+
+    /// Woken after every transaction this instance commits (long polls of the event feed wait on it).
+    pub fn commits(&self) -> &Notify {
+        &self.committed
     }
 
     pub fn state(&self) -> r2d2::State {

@@ -98,3 +98,33 @@ diesel::table! {
 
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::allow_tables_to_appear_in_same_query!(accounts, grid_cells, refresh_tokens);
+
+diesel::table! {
+    events (seq) {
+        seq -> BigInt,
+        tx_id -> BigInt,
+        id -> Text,
+        #[sql_name = "type"]
+        kind -> Text,
+        subject -> Text,
+        cell_path -> Nullable<Text>,
+        actor_id -> Nullable<Text>,
+        actor_name -> Nullable<Text>,
+        data -> Text,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (account_id, key) {
+        account_id -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        status -> Nullable<Integer>,
+        headers -> Nullable<Text>,
+        body -> Nullable<Binary>,
+        locked_until -> Timestamp,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}

@@ -4,3 +4,4 @@ pub mod access;
 pub mod crs;
 pub mod geometry;
 pub mod grid;
+pub mod scope;

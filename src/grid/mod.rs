@@ -4,6 +4,7 @@
 mod api;
 pub mod index;
 pub mod live;
+pub mod people;
 pub mod seed;
 pub mod service;
 pub mod store;

@@ -5,7 +5,7 @@ use diesel::Connection;
 
 use super::api::parse_geojson;
 use super::service::{self, ImportSummary};
-use crate::auth::{self, service::NewAccount};
+use crate::auth::{self, Caller, service::NewAccount};
 use crate::config::Settings;
 use crate::db::{BoxError, Db};
 use crate::domain::access::{Permission, Role};
@@ -18,7 +18,7 @@ pub fn seed_demo(db: &Db, settings: &Settings) -> Result<ImportSummary, BoxError
     let drafts = parse_geojson(DEMO_GRID.as_bytes(), Crs::Wgs84)?;
     let (tol, today) = (settings.grid_tolerances(), settings.today());
     let mut conn = db.get()?;
-    Ok(conn.transaction(|conn| service::import(conn, drafts.into(), None, tol, today, false))?)
+    Ok(conn.transaction(|conn| service::import(conn, &Caller::system(), drafts.into(), tol, today, false))?)
 }
 
 /// One demo account per role, each at home in a real part of the demo grid. Their passwords are public
@@ -50,7 +50,7 @@ pub fn seed_demo_accounts(db: &Db) -> Result<Vec<(String, Option<String>)>, BoxE
             scopes: if role == Role::Integration { vec![Permission::GridRead] } else { Vec::new() },
             password: (!password.is_empty()).then(|| password.into()),
         };
-        let (_, secret) = conn.transaction(|c| auth::service::create_account(c, new))?;
+        let (_, secret) = conn.transaction(|c| auth::service::create_account(c, &Caller::system(), new))?;
         created.push((username.to_owned(), secret));
     }
     Ok(created)

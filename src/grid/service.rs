@@ -7,10 +7,13 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
 use super::store::{self, CellFilter, CellRow};
+use crate::auth::Caller;
 use crate::db::{self, AnyConnection};
 use crate::domain::geometry::{Boundary, GeometryJson};
 use crate::domain::grid::{self, CellCode, CellShape, Level, Tolerances, Violation};
+use crate::domain::scope::Scope;
 use crate::error::{ApiError, FieldError};
+use crate::events::{self, CellChange, CellFacts, CellRemoval, CellRetirement, Event, EventData, GridImport};
 use crate::http::IfMatch;
 
 /// A parsed, valid new cell.
@@ -51,13 +54,72 @@ pub struct ImportSummary {
     pub dry_run: bool,
 }
 
+/// A cell the caller may see; 404 otherwise (no existence leak).
+pub fn visible_cell(conn: &mut AnyConnection, caller: &Caller, code: &CellCode) -> Result<CellRow, ApiError> {
+    let row = existing(conn, code)?;
+    caller.may_see(&row.path, "grid cell")?;
+    Ok(row)
+}
+
+/// A cell the caller may change, as it stands inside the writing transaction: 404 out of sight, 403 seen
+/// but outside the caller's subtree.
+pub(super) fn changeable(conn: &mut AnyConnection, caller: &Caller, code: &CellCode) -> Result<CellRow, ApiError> {
+    let row = existing(conn, code)?;
+    caller.may_change(&row.path, "grid cell")?;
+    Ok(row)
+}
+
+/// The caller may put a cell below `parent` (a parent that does not exist is the rules' business), or at
+/// the top only when it reaches the whole grid.
+fn may_attach(conn: &mut AnyConnection, caller: &Caller, parent: Option<&CellCode>) -> Result<(), ApiError> {
+    match parent {
+        Some(parent) => match store::find_cell(conn, parent.as_str())? {
+            Some(row) => caller.may_change(&row.path, "parent cell"),
+            None => Ok(()),
+        },
+        None if caller.scope != Scope::Everywhere => {
+            Err(ApiError::Forbidden("only callers without a home cell may create top-level cells".into()))
+        }
+        None => Ok(()),
+    }
+}
+
+/// Cells matching `filter` that the caller may see; `within` (a code) narrows it to a visible subtree.
+pub fn list_cells(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    mut filter: CellFilter,
+    within: Option<String>,
+    limit: i64,
+) -> Result<Vec<CellRow>, ApiError> {
+    if let Some(code) = within {
+        let row = store::find_cell(conn, &code)?.filter(|r| caller.scope.sees_cell(&r.path));
+        let row = row.ok_or_else(|| ApiError::validation(vec![FieldError::new("within", "no cell has this code")]))?;
+        filter.within_path = Some(row.path);
+    }
+    filter.visible_from = caller.scope.home_path().map(str::to_owned);
+    Ok(store::list_cells(conn, &filter, limit)?)
+}
+
+/// A visible cell's ancestors, root first, ending with the cell, as far as the caller may see them.
+pub fn ancestors(conn: &mut AnyConnection, caller: &Caller, code: &CellCode) -> Result<Vec<CellRow>, ApiError> {
+    let cell = visible_cell(conn, caller, code)?;
+    let codes: Vec<String> = cell.path.split('/').filter(|c| !c.is_empty()).map(str::to_owned).collect();
+    let mut rows = store::cells_by_code(conn, &codes)?;
+    rows.retain(|r| caller.scope.sees_cell(&r.path));
+    rows.sort_by_key(|r| r.level);
+    Ok(rows)
+}
+
 pub fn create_cell(
     conn: &mut AnyConnection,
+    caller: &Caller,
     draft: CellDraft,
     tol: Tolerances,
     today: NaiveDate,
 ) -> Result<CellRow, ApiError> {
     store::lock_grid(conn)?;
+    may_attach(conn, caller, draft.parent.as_ref())?;
     if store::find_cell(conn, draft.code.as_str())?.is_some() {
         return Err(rejected(vec![Violation::DuplicateCode { code: draft.code.to_string() }]));
     }
@@ -70,11 +132,13 @@ pub fn create_cell(
     let row = new_row(&draft, path, today, now);
     store::insert_cell(conn, &row)?;
     store::bump_grid_revision(conn, now)?;
+    events::record_one(conn, caller, cell_event(&row, EventData::CellCreated(cell_facts(&row))))?;
     Ok(row)
 }
 
 pub fn update_cell(
     conn: &mut AnyConnection,
+    caller: &Caller,
     code: &CellCode,
     changes: CellChanges,
     if_match: IfMatch,
@@ -82,35 +146,46 @@ pub fn update_cell(
     today: NaiveDate,
 ) -> Result<CellRow, ApiError> {
     store::lock_grid(conn)?;
-    let mut row = existing(conn, code)?;
+    let mut row = changeable(conn, caller, code)?;
     if_match.check(row.version)?;
     if row.valid_to.is_some_and(|d| d <= today) {
         return Err(ApiError::Conflict(format!("cell {code} is retired; retired cells are kept as history")));
     }
-    let new_parent =
-        changes.parent.clone().or_else(|| row.parent_code.as_deref().and_then(|p| CellCode::parse(p).ok()));
+    let old_parent = row.parent_code.clone();
+    let new_parent = changes.parent.clone().or_else(|| old_parent.as_deref().and_then(|p| CellCode::parse(p).ok()));
+    if changes.parent.is_some() {
+        may_attach(conn, caller, new_parent.as_ref())?;
+    }
+    let mut changed = Vec::new();
     let mut grid = neighbourhood(conn, code, new_parent.as_ref(), today)?;
     let mut shape = grid.remove(code).map_or_else(|| stored_shape(&row), Ok)?;
     shape.parent = new_parent.clone();
     if let Some((geometry, boundary)) = changes.geometry {
+        let before = row.boundary.clone();
         set_boundary(&mut row, &geometry, &boundary);
         shape.boundary = boundary;
+        note(&mut changed, "boundary", before != row.boundary);
     }
     grid.insert(code.clone(), shape);
     check(&grid, [code.clone()].into(), tol)?;
 
     let now = db::now();
-    if new_parent.as_ref().map(CellCode::as_str) != row.parent_code.as_deref() {
+    let moved = new_parent.as_ref().map(CellCode::as_str) != old_parent.as_deref();
+    if moved {
         let new_path = path_under(conn, new_parent.as_ref(), code)?;
         store::move_subtree(conn, &row.path, &new_path)?;
         row.path = new_path;
         row.parent_code = new_parent.map(String::from);
+        changed.push("parent_code".into());
     }
     if let Some(name) = changes.name {
+        note(&mut changed, "name", name != row.name);
         row.name = name;
     }
     if let Some(properties) = changes.properties {
-        row.properties = properties_json(&properties);
+        let properties = properties_json(&properties);
+        note(&mut changed, "properties", properties != row.properties);
+        row.properties = properties;
     }
     if let Some(day) = changes.valid_from {
         // A cell that starts later drops out of today's grid: refuse that while cells hang below it.
@@ -119,24 +194,29 @@ pub fn update_cell(
             let message = "cannot move past today while the cell has child cells";
             return Err(ApiError::validation(vec![FieldError::new("valid_from", message)]));
         }
+        note(&mut changed, "valid_from", day != row.valid_from);
         row.valid_from = day;
     }
     row.version += 1;
     row.updated_at = now;
     store::update_cell(conn, &row)?;
     store::bump_grid_revision(conn, now)?;
+    let previous_parent_code = if moved { old_parent } else { None };
+    let change = CellChange { cell: cell_facts(&row), changed, previous_parent_code };
+    events::record_one(conn, caller, cell_event(&row, EventData::CellUpdated(change)))?;
     Ok(row)
 }
 
 /// Retires the cell and its whole subtree on `day`, ending their assignments too. History stays.
 pub fn retire_cell(
     conn: &mut AnyConnection,
+    caller: &Caller,
     code: &CellCode,
     day: NaiveDate,
     if_match: IfMatch,
 ) -> Result<CellRow, ApiError> {
     store::lock_grid(conn)?;
-    let row = existing(conn, code)?;
+    let row = changeable(conn, caller, code)?;
     if_match.check(row.version)?;
     if row.valid_to.is_some() {
         return Err(ApiError::Conflict(format!("cell {code} is already retired")));
@@ -146,15 +226,23 @@ pub fn retire_cell(
         return Err(ApiError::validation(vec![FieldError::new("on", message)]));
     }
     let now = db::now();
-    store::retire_subtree(conn, &row.path, day, now)?;
+    let (cells, assignments) = store::retire_subtree(conn, &row.path, day, now)?;
     store::bump_grid_revision(conn, now)?;
-    existing(conn, code)
+    let row = existing(conn, code)?;
+    let retirement = CellRetirement { cell: cell_facts(&row), cells: cells as u64, assignments: assignments as u64 };
+    events::record_one(conn, caller, cell_event(&row, EventData::CellRetired(retirement)))?;
+    Ok(row)
 }
 
 /// Deletes a cell that nothing refers to; anything else must be retired instead.
-pub fn delete_cell(conn: &mut AnyConnection, code: &CellCode, if_match: IfMatch) -> Result<(), ApiError> {
+pub fn delete_cell(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    code: &CellCode,
+    if_match: IfMatch,
+) -> Result<(), ApiError> {
     store::lock_grid(conn)?;
-    let row = existing(conn, code)?;
+    let row = changeable(conn, caller, code)?;
     if_match.check(row.version)?;
     let children = store::count_children(conn, code.as_str())?;
     let people = store::count_people(conn, code.as_str())?;
@@ -168,7 +256,30 @@ pub fn delete_cell(conn: &mut AnyConnection, code: &CellCode, if_match: IfMatch)
     }
     store::delete_cell(conn, code.as_str())?;
     store::bump_grid_revision(conn, db::now())?;
-    Ok(())
+    events::record_one(conn, caller, cell_event(&row, EventData::CellDeleted(CellRemoval { code: row.code.clone() })))
+}
+
+/// What events say about a cell.
+pub fn cell_facts(row: &CellRow) -> CellFacts {
+    CellFacts {
+        code: row.code.clone(),
+        name: row.name.clone(),
+        level: row.level,
+        parent_code: row.parent_code.clone(),
+        valid_from: row.valid_from,
+        valid_to: row.valid_to,
+        version: row.version,
+    }
+}
+
+fn cell_event(row: &CellRow, data: EventData) -> Event {
+    Event::new(row.code.clone(), Some(row.path.clone()), data)
+}
+
+fn note(changed: &mut Vec<String>, field: &str, differs: bool) {
+    if differs {
+        changed.push(field.to_owned());
+    }
 }
 
 /// A parsed import file: the features that parsed, with their positions in the file, and the errors of
@@ -191,8 +302,8 @@ impl From<Vec<CellDraft>> for ImportFile {
 /// With a `scope` (a home-cell path), every changed cell must fall inside it.
 pub fn import(
     conn: &mut AnyConnection,
+    caller: &Caller,
     file: ImportFile,
-    scope: Option<String>,
     tol: Tolerances,
     today: NaiveDate,
     dry_run: bool,
@@ -234,12 +345,12 @@ pub fn import(
     // Scope first, so a refusal says nothing about cells the caller cannot see. A cell must be inside the
     // scope where it stands now and where the file puts it.
     let paths = paths_of(&grid);
-    if let Some(scope) = &scope {
+    if let Some(scope) = caller.scope.home_path() {
         let outside: Vec<&str> = changed
             .iter()
             .filter(|c| {
-                !paths[*c].starts_with(scope.as_str())
-                    || existing.get(c.as_str()).is_some_and(|old| !old.path.starts_with(scope.as_str()))
+                !paths[*c].starts_with(scope)
+                    || existing.get(c.as_str()).is_some_and(|old| !old.path.starts_with(scope))
             })
             .map(CellCode::as_str)
             .collect();
@@ -258,11 +369,14 @@ pub fn import(
     }
 
     let now = db::now();
+    let mut events = Vec::new();
     let mut new_rows: Vec<&CellDraft> =
         drafts.iter().filter(|d| changed.contains(&d.code) && !existing.contains_key(d.code.as_str())).collect();
     new_rows.sort_by_key(|d| d.level);
     for draft in new_rows {
-        store::insert_cell(conn, &new_row(draft, paths[&draft.code].clone(), today, now))?;
+        let row = new_row(draft, paths[&draft.code].clone(), today, now);
+        store::insert_cell(conn, &row)?;
+        events.push(cell_event(&row, EventData::CellCreated(cell_facts(&row))));
     }
     for draft in drafts.iter().filter(|d| changed.contains(&d.code)) {
         let Some(old) = existing.get(draft.code.as_str()) else { continue };
@@ -276,6 +390,23 @@ pub fn import(
         row.version += 1;
         row.updated_at = now;
         store::update_cell(conn, &row)?;
+        row.path = paths[&draft.code].clone();
+        let moved = row.parent_code != old.parent_code;
+        let changed = [
+            ("name", row.name != old.name),
+            ("level", row.level != old.level),
+            ("parent_code", moved),
+            ("boundary", row.boundary != old.boundary),
+            ("properties", row.properties != old.properties),
+            ("valid_from", row.valid_from != old.valid_from),
+        ]
+        .into_iter()
+        .filter(|(_, differs)| *differs)
+        .map(|(field, _)| field.to_owned())
+        .collect();
+        let previous_parent_code = if moved { old.parent_code.clone() } else { None };
+        let change = CellChange { cell: cell_facts(&row), changed, previous_parent_code };
+        events.push(cell_event(&row, EventData::CellUpdated(change)));
     }
     // Moves re-root whole subtrees: bring every stored path in line with the new hierarchy.
     for (code, path) in &paths {
@@ -284,6 +415,15 @@ pub fn import(
         }
     }
     store::bump_grid_revision(conn, now)?;
+    let counts = GridImport {
+        total: summary.total as u64,
+        created: summary.created as u64,
+        updated: summary.updated as u64,
+        unchanged: summary.unchanged as u64,
+    };
+    let scope = caller.scope.home_path().map(str::to_owned);
+    events.push(Event::new("grid", scope, EventData::GridImported(counts)));
+    events::record(conn, caller, events)?;
     Ok(summary)
 }
 

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::AnyConnection;
 use crate::db::schema::{accounts, grid_cells, grid_people, lower, revisions, substr};
+use crate::domain::scope::subtree_range;
 
 pub const GRID_TOPIC: &str = "grid";
 
@@ -80,7 +81,7 @@ pub fn list_cells(conn: &mut AnyConnection, f: &CellFilter, limit: i64) -> Query
         q = q.filter(grid_cells::parent_code.eq(parent.clone()));
     }
     if let Some(path) = &f.within_path {
-        q = q.filter(substr(grid_cells::path, 1, char_len(path)).eq(path.clone()));
+        q = q.filter(in_subtree(path));
     }
     if let Some(prefix) = &f.code_prefix {
         q = q.filter(substr(grid_cells::code, 1, char_len(prefix)).eq(prefix.clone()));
@@ -107,9 +108,7 @@ pub fn list_cells(conn: &mut AnyConnection, f: &CellFilter, limit: i64) -> Query
     }
     if let Some(home) = &f.visible_from {
         let ancestors: Vec<String> = home.split('/').filter(|c| !c.is_empty()).map(str::to_owned).collect();
-        q = q.filter(
-            substr(grid_cells::path, 1, char_len(home)).eq(home.clone()).or(grid_cells::code.eq_any(ancestors)),
-        );
+        q = q.filter(in_subtree(home).or(grid_cells::code.eq_any(ancestors)));
     }
     q.load(conn)
 }
@@ -127,10 +126,20 @@ pub fn update_cell(conn: &mut AnyConnection, row: &CellRow) -> QueryResult<()> {
     diesel::update(grid_cells::table.filter(grid_cells::id.eq(&row.id))).set(row).execute(conn).map(drop)
 }
 
-/// Rewrites the path prefix of every cell under `old` (the cell itself included) after a move.
+/// Cells in the subtree at `path` (the root included), as a range of the path index: `substr` or `LIKE`
+/// would scan the table.
+fn in_subtree(
+    path: &str,
+) -> diesel::dsl::And<diesel::dsl::GtEq<grid_cells::path, String>, diesel::dsl::Lt<grid_cells::path, String>> {
+    let (start, end) = subtree_range(path);
+    grid_cells::path.ge(start).and(grid_cells::path.lt(end))
+}
+
+/// Rewrites the path prefix of every cell under `old` (the cell itself included) after a move: one
+/// statement whatever the size of the subtree.
 pub fn move_subtree(conn: &mut AnyConnection, old: &str, new: &str) -> QueryResult<usize> {
     let old_len = char_len(old);
-    diesel::update(grid_cells::table.filter(substr(grid_cells::path, 1, old_len).eq(old)))
+    diesel::update(grid_cells::table.filter(in_subtree(old)))
         .set(grid_cells::path.eq(new.to_owned().into_sql::<diesel::sql_types::Text>().concat(substr(
             grid_cells::path,
             old_len + 1,
@@ -141,9 +150,8 @@ pub fn move_subtree(conn: &mut AnyConnection, old: &str, new: &str) -> QueryResu
 
 /// The first cell of the subtree, or cell with an assignment, that only starts after `day`.
 pub fn starting_after(conn: &mut AnyConnection, path: &str, day: NaiveDate) -> QueryResult<Option<String>> {
-    let in_subtree = substr(grid_cells::path, 1, char_len(path)).eq(path.to_owned());
     let cell: Option<String> = grid_cells::table
-        .filter(in_subtree.clone())
+        .filter(in_subtree(path))
         .filter(grid_cells::valid_from.gt(day))
         .select(grid_cells::code)
         .first(conn)
@@ -151,7 +159,7 @@ pub fn starting_after(conn: &mut AnyConnection, path: &str, day: NaiveDate) -> Q
     if cell.is_some() {
         return Ok(cell);
     }
-    let codes = grid_cells::table.filter(in_subtree).select(grid_cells::code);
+    let codes = grid_cells::table.filter(in_subtree(path)).select(grid_cells::code);
     grid_people::table
         .filter(grid_people::cell_code.eq_any(codes))
         .filter(grid_people::valid_from.gt(day))
@@ -160,14 +168,18 @@ pub fn starting_after(conn: &mut AnyConnection, path: &str, day: NaiveDate) -> Q
         .optional()
 }
 
-/// Ends the validity of a subtree's active cells and of their active assignments on `day`.
-pub fn retire_subtree(conn: &mut AnyConnection, path: &str, day: NaiveDate, now: NaiveDateTime) -> QueryResult<usize> {
-    let in_subtree = substr(grid_cells::path, 1, char_len(path)).eq(path.to_owned());
+/// Ends the validity of a subtree's active cells and of their active assignments on `day`, set-based
+/// (no parameter per cell). Answers the cells and assignments retired.
+pub fn retire_subtree(
+    conn: &mut AnyConnection,
+    path: &str,
+    day: NaiveDate,
+    now: NaiveDateTime,
+) -> QueryResult<(usize, usize)> {
     let still_valid = grid_cells::valid_to.is_null().or(grid_cells::valid_to.gt(day));
-    let codes: Vec<String> =
-        grid_cells::table.filter(in_subtree.clone()).filter(still_valid).select(grid_cells::code).load(conn)?;
-    diesel::update(grid_people::table)
-        .filter(grid_people::cell_code.eq_any(&codes))
+    let codes = grid_cells::table.filter(in_subtree(path)).filter(still_valid).select(grid_cells::code);
+    let assignments = diesel::update(grid_people::table)
+        .filter(grid_people::cell_code.eq_any(codes))
         .filter(grid_people::valid_to.is_null().or(grid_people::valid_to.gt(day)))
         .set((
             grid_people::valid_to.eq(day),
@@ -175,14 +187,16 @@ pub fn retire_subtree(conn: &mut AnyConnection, path: &str, day: NaiveDate, now:
             grid_people::updated_at.eq(now),
         ))
         .execute(conn)?;
-    diesel::update(grid_cells::table)
-        .filter(grid_cells::code.eq_any(&codes))
+    let cells = diesel::update(grid_cells::table)
+        .filter(in_subtree(path))
+        .filter(grid_cells::valid_to.is_null().or(grid_cells::valid_to.gt(day)))
         .set((
             grid_cells::valid_to.eq(day),
             grid_cells::version.eq(grid_cells::version + 1),
             grid_cells::updated_at.eq(now),
         ))
-        .execute(conn)
+        .execute(conn)?;
+    Ok((cells, assignments))
 }
 
 pub fn delete_cell(conn: &mut AnyConnection, code: &str) -> QueryResult<usize> {

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every capability: body and query extractors that fail with problems, the
 //! fallback for unknown routes and wrong methods, and the guarantee that every error is problem+json.
 
+pub mod cursor;
 mod etag;
 mod fallback;
 mod json;
@@ -9,7 +10,7 @@ mod page;
 pub use etag::{IfMatch, etag};
 pub use fallback::{RouteTable, not_found_or_wrong_method, problems_everywhere};
 pub use json::{BodyLimit, BulkJson, Json, parse_json};
-pub use page::{Page, PageParams, next_href};
+pub use page::{Page, PageParams, next_href, next_link};
 
 use actix_web::web;
 

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::cursor;
 use crate::error::{ApiError, FieldError};
 
 pub const DEFAULT_LIMIT: i64 = 100;
@@ -28,6 +29,11 @@ impl PageParams {
             _ => Err(ApiError::validation(vec![FieldError::new("limit", "must be between 1 and 1000")])),
         }
     }
+
+    /// The position the cursor stands for (the sort key of the previous page's last item).
+    pub fn after(&self) -> Result<Option<String>, ApiError> {
+        self.cursor.as_deref().map(cursor::decode).transpose()
+    }
 }
 
 /// One page of a list.
@@ -44,7 +50,7 @@ impl<T: Serialize> Page<T> {
     pub fn from_rows(mut rows: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> String) -> Self {
         let next_cursor = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
-            rows.last().map(&cursor_of)
+            rows.last().map(|row| cursor::encode(&cursor_of(row)))
         } else {
             None
         };
@@ -54,25 +60,25 @@ impl<T: Serialize> Page<T> {
     /// The JSON response, with a `Link` header to the next page when there is one.
     pub fn respond(&self, req: &HttpRequest) -> HttpResponse {
         let mut res = HttpResponse::Ok();
-        if let Some(link) = self.next_cursor.as_deref().and_then(|c| next_link(req, c)) {
+        if let Some(link) = self.next_cursor.as_deref().and_then(|c| next_link(req, "cursor", c)) {
             res.insert_header((header::LINK, link));
         }
         res.json(self)
     }
 }
 
-/// `<path?…&cursor=…>; rel="next"`, keeping the other query parameters.
-pub fn next_link(req: &HttpRequest, cursor: &str) -> Option<HeaderValue> {
-    let href = next_href(req, cursor);
+/// `<path?…&param=cursor>; rel="next"`, keeping the other query parameters.
+pub fn next_link(req: &HttpRequest, param: &str, cursor: &str) -> Option<HeaderValue> {
+    let href = next_href(req, param, cursor);
     HeaderValue::from_str(&format!("<{href}>; rel=\"next\"")).ok()
 }
 
-pub fn next_href(req: &HttpRequest, cursor: &str) -> String {
+pub fn next_href(req: &HttpRequest, param: &str, cursor: &str) -> String {
     let mut query: Vec<(String, String)> = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
         .unwrap_or_default()
         .into_iter()
-        .filter(|(k, _)| k != "cursor")
+        .filter(|(k, _)| k != param)
         .collect();
-    query.push(("cursor".into(), cursor.into()));
+    query.push((param.into(), cursor.into()));
     format!("{}?{}", req.path(), serde_urlencoded::to_string(&query).unwrap_or_default())
 }

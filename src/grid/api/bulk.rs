@@ -17,8 +17,8 @@ use crate::domain::geometry::GeometryJson;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::grid::live::LiveIndex;
 use crate::grid::service::{self, ImportFile, ImportSummary};
-use crate::grid::store;
-use crate::http::{BulkJson, next_href, parse_json};
+
+use crate::http::{BulkJson, cursor, next_href, parse_json};
 
 const GEO_JSON: &str = "application/geo+json";
 const FEATURES_MAX_LIMIT: i64 = 10_000;
@@ -85,14 +85,17 @@ pub async fn features(
     if !(1..=FEATURES_MAX_LIMIT).contains(&limit) {
         return Err(ApiError::validation(vec![FieldError::new("limit", "must be between 1 and 10000")]));
     }
-    let mut filter = cell_filter(&db, &caller, query.into_inner(), crs.crs, settings.today()).await?;
-    filter.after = page.cursor.clone();
-    let mut rows = db.run(move |conn| Ok(store::list_cells(conn, &filter, limit + 1)?)).await?;
+    let (mut filter, within) = cell_filter(query.into_inner(), crs.crs, settings.today())?;
+    filter.after = page.cursor.as_deref().map(cursor::decode).transpose()?;
+    let seer = caller.clone();
+    let mut rows = db.run(move |conn| service::list_cells(conn, &seer, filter, within, limit + 1)).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let mut links = Vec::new();
     if let Some(last) = rows.last().filter(|_| more) {
-        links.push(json!({"rel": "next", "type": GEO_JSON, "href": next_href(&req, &last.code)}));
+        links.push(
+            json!({"rel": "next", "type": GEO_JSON, "href": next_href(&req, "cursor", &cursor::encode(&last.code))}),
+        );
     }
     let features = rows
         .into_iter()
@@ -237,8 +240,7 @@ pub async fn import(
     let total = collection.features.len();
     let file = web::block(move || parse_features(collection.features, crs.crs)).await??;
     let (tol, today, dry_run) = (settings.grid_tolerances(), settings.today(), options.dry_run);
-    let scope = caller.home.as_ref().map(|h| h.path.clone());
-    let summary = db.transaction(move |conn| service::import(conn, file, scope, tol, today, dry_run)).await?;
+    let summary = db.transaction(move |conn| service::import(conn, &caller, file, tol, today, dry_run)).await?;
     if summary.created + summary.updated > 0 && !dry_run {
         live.invalidate();
     }

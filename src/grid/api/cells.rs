@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Cell, CellSummary, CrsParam, DraftError, RawCell, changeable_cell, parse_draft, parse_name, visible_cell};
+use super::{Cell, CellSummary, CrsParam, DraftError, RawCell, parse_code, parse_draft, parse_name};
 use crate::auth::Caller;
 use crate::config::Settings;
 use crate::db::Db;
@@ -18,7 +18,7 @@ use crate::domain::grid::{CellCode, Violation};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::grid::live::LiveIndex;
 use crate::grid::service::{self, CellChanges, rejected};
-use crate::grid::store::{self, CellFilter, CellRow};
+use crate::grid::store::{CellFilter, CellRow};
 use crate::http::{IfMatch, Json, Page, PageParams, etag};
 
 /// Filters for cell lists.
@@ -43,14 +43,8 @@ pub struct CellQuery {
     as_of: Option<NaiveDate>,
 }
 
-/// Parses list filters into a store filter, resolving `within` to its path.
-pub(super) async fn cell_filter(
-    db: &Db,
-    caller: &Caller,
-    q: CellQuery,
-    crs: Crs,
-    today: NaiveDate,
-) -> Result<CellFilter, ApiError> {
+/// Parses list filters into a store filter; `within` stays a code for the service to resolve in scope.
+pub(super) fn cell_filter(q: CellQuery, crs: Crs, today: NaiveDate) -> Result<(CellFilter, Option<String>), ApiError> {
     let mut errors = Vec::new();
     if let Some(level) = q.level.filter(|l| !(1..=4).contains(l)) {
         errors.push(FieldError::new("level", format!("{level} is not between 1 and 4")));
@@ -59,33 +53,19 @@ pub(super) async fn cell_filter(
         errors.push(FieldError::new("bbox", m));
         None
     });
-    let within_path = match q.within {
-        Some(code) => {
-            let found = db.run(move |conn| Ok(store::find_cell(conn, &code)?)).await?;
-            match found.filter(|row| caller.can_see(&row.path)) {
-                Some(row) => Some(row.path),
-                None => {
-                    errors.push(FieldError::new("within", "no cell has this code"));
-                    None
-                }
-            }
-        }
-        None => None,
-    };
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    Ok(CellFilter {
+    let filter = CellFilter {
         level: q.level.map(|l| l as i32),
         parent: q.parent,
-        within_path,
         code_prefix: q.code_prefix,
         name: q.name,
         bbox,
         as_of: Some(q.as_of.unwrap_or(today)),
-        after: None,
-        visible_from: caller.home.as_ref().map(|h| h.path.clone()),
-    })
+        ..Default::default()
+    };
+    Ok((filter, q.within))
 }
 
 /// `min_lon,min_lat,max_lon,max_lat` in `crs`, as a WGS-84 box.
@@ -105,10 +85,16 @@ fn parse_bbox(raw: &str, crs: Crs) -> Result<[f64; 4], String> {
     }
 }
 
-async fn list_page(db: &Db, mut filter: CellFilter, page: &PageParams) -> Result<Page<CellSummary>, ApiError> {
+async fn list_page(
+    db: &Db,
+    caller: &Caller,
+    (mut filter, within): (CellFilter, Option<String>),
+    page: &PageParams,
+) -> Result<Page<CellSummary>, ApiError> {
     let limit = page.limit()?;
-    filter.after = page.cursor.clone();
-    let rows = db.run(move |conn| Ok(store::list_cells(conn, &filter, limit + 1)?)).await?;
+    filter.after = page.after()?;
+    let caller = caller.clone();
+    let rows = db.run(move |conn| service::list_cells(conn, &caller, filter, within, limit + 1)).await?;
     Ok(Page::from_rows(rows.into_iter().map(CellSummary::from).collect(), limit, |c| c.code.clone()))
 }
 
@@ -136,8 +122,8 @@ pub async fn list(
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::GridRead)?;
-    let filter = cell_filter(&db, &caller, query.into_inner(), crs.crs, settings.today()).await?;
-    Ok(list_page(&db, filter, &page).await?.respond(&req))
+    let filter = cell_filter(query.into_inner(), crs.crs, settings.today())?;
+    Ok(list_page(&db, &caller, filter, &page).await?.respond(&req))
 }
 
 /// A new cell.
@@ -191,19 +177,6 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::GridWrite)?;
     let b = body.0;
-    match &b.parent_code {
-        Some(parent) => {
-            // A parent that does not exist is the rules' business (grid-unknown-parent).
-            let code = parent.clone();
-            if let Some(row) = db.run(move |conn| Ok(store::find_cell(conn, &code)?)).await? {
-                caller.may_change(&row.path, "parent cell")?;
-            }
-        }
-        None if caller.home.is_some() => {
-            return Err(ApiError::Forbidden("only callers without a home cell may create top-level cells".into()));
-        }
-        None => {}
-    }
     let raw = RawCell {
         code: b.code,
         name: b.name,
@@ -219,7 +192,7 @@ pub async fn create(
         Err(DraftError::Geometry(v)) => return Err(rejected(vec![v])),
     };
     let (tol, today) = (settings.grid_tolerances(), settings.today());
-    let row = db.transaction(move |conn| service::create_cell(conn, draft, tol, today)).await?;
+    let row = db.transaction(move |conn| service::create_cell(conn, &caller, draft, tol, today)).await?;
     live.invalidate();
     let location = format!("/api/v1/grid/cells/{}", row.code);
     cell_response(HttpResponse::Created().insert_header((header::LOCATION, location)), row, crs.crs)
@@ -254,7 +227,8 @@ pub async fn get(
     crs: web::Query<CrsParam>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::GridRead)?;
-    let row = visible_cell(&db, &caller, &code).await?;
+    let code = parse_code(&code)?;
+    let row = db.run(move |conn| service::visible_cell(conn, &caller, &code)).await?;
     cell_response(&mut HttpResponse::Ok(), row, crs.crs)
 }
 
@@ -308,7 +282,7 @@ pub async fn update(
     body: Json<CellPatch>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::GridWrite)?;
-    let (code, _) = changeable_cell(&db, &caller, &code).await?;
+    let code = parse_code(&code)?;
     let patch = body.0;
     let mut errors = Vec::new();
     let name = patch
@@ -330,12 +304,6 @@ pub async fn update(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    if let Some(parent) = &parent {
-        let code = parent.to_string();
-        if let Some(row) = db.run(move |conn| Ok(store::find_cell(conn, &code)?)).await? {
-            caller.may_change(&row.path, "parent cell")?;
-        }
-    }
     let geometry = match patch.boundary {
         Some(json) => {
             let json = json.map_positions(|x, y| crs.crs.to_wgs84(x, y));
@@ -347,7 +315,8 @@ pub async fn update(
     };
     let changes = CellChanges { name, parent, geometry, properties: patch.properties, valid_from: patch.valid_from };
     let (tol, today) = (settings.grid_tolerances(), settings.today());
-    let row = db.transaction(move |conn| service::update_cell(conn, &code, changes, if_match, tol, today)).await?;
+    let row =
+        db.transaction(move |conn| service::update_cell(conn, &caller, &code, changes, if_match, tol, today)).await?;
     live.invalidate();
     cell_response(&mut HttpResponse::Ok(), row, crs.crs)
 }
@@ -390,9 +359,9 @@ pub async fn retire(
     body: Json<Retirement>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::GridWrite)?;
-    let (code, _) = changeable_cell(&db, &caller, &code).await?;
+    let code = parse_code(&code)?;
     let day = body.0.on.unwrap_or_else(|| settings.today());
-    let row = db.transaction(move |conn| service::retire_cell(conn, &code, day, if_match)).await?;
+    let row = db.transaction(move |conn| service::retire_cell(conn, &caller, &code, day, if_match)).await?;
     live.invalidate();
     cell_response(&mut HttpResponse::Ok(), row, Default::default())
 }
@@ -423,8 +392,8 @@ pub async fn delete(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::GridWrite)?;
-    let (code, _) = changeable_cell(&db, &caller, &code).await?;
-    db.transaction(move |conn| service::delete_cell(conn, &code, if_match)).await?;
+    let code = parse_code(&code)?;
+    db.transaction(move |conn| service::delete_cell(conn, &caller, &code, if_match)).await?;
     live.invalidate();
     Ok(HttpResponse::NoContent().finish())
 }
@@ -459,11 +428,8 @@ pub async fn children(
     as_of: web::Query<AsOf>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    related(&req, &caller, &db, &settings, &code, as_of.as_of, &page, |cell| CellFilter {
-        parent: Some(cell.code),
-        ..Default::default()
-    })
-    .await
+    let filter = CellFilter { parent: Some(code.clone()), ..Default::default() };
+    related(&req, &caller, &db, &settings, &code, as_of.as_of, &page, filter, None).await
 }
 
 /// List a cell's subtree
@@ -488,14 +454,11 @@ pub async fn subtree(
     as_of: web::Query<AsOf>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    related(&req, &caller, &db, &settings, &code, as_of.as_of, &page, |cell| CellFilter {
-        within_path: Some(cell.path),
-        ..Default::default()
-    })
-    .await
+    related(&req, &caller, &db, &settings, &code, as_of.as_of, &page, CellFilter::default(), Some(code.clone())).await
 }
 
 /// Lists cells related to a visible cell (its children or its subtree), as the caller may see them.
+#[allow(clippy::too_many_arguments)]
 async fn related(
     req: &HttpRequest,
     caller: &Caller,
@@ -504,16 +467,15 @@ async fn related(
     code: &str,
     as_of: Option<NaiveDate>,
     page: &PageParams,
-    filter: impl FnOnce(CellRow) -> CellFilter,
+    filter: CellFilter,
+    within: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::GridRead)?;
-    let cell = visible_cell(db, caller, code).await?;
-    let filter = CellFilter {
-        as_of: Some(as_of.unwrap_or_else(|| settings.today())),
-        visible_from: caller.home.as_ref().map(|h| h.path.clone()),
-        ..filter(cell)
-    };
-    Ok(list_page(db, filter, page).await?.respond(req))
+    let cell = parse_code(code)?;
+    let seer = caller.clone();
+    db.run(move |conn| service::visible_cell(conn, &seer, &cell)).await?;
+    let filter = CellFilter { as_of: Some(as_of.unwrap_or_else(|| settings.today())), ..filter };
+    Ok(list_page(db, caller, (filter, within), page).await?.respond(req))
 }
 
 /// List a cell's ancestors
@@ -531,10 +493,7 @@ async fn related(
 #[get("/cells/{code}/ancestors")]
 pub async fn ancestors(caller: Caller, db: web::Data<Db>, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::GridRead)?;
-    let cell = visible_cell(&db, &caller, &code).await?;
-    let codes: Vec<String> = cell.path.split('/').filter(|c| !c.is_empty()).map(str::to_owned).collect();
-    let mut rows = db.run(move |conn| Ok(store::cells_by_code(conn, &codes)?)).await?;
-    rows.retain(|r| caller.can_see(&r.path));
-    rows.sort_by_key(|r| r.level);
+    let code = parse_code(&code)?;
+    let rows = db.run(move |conn| service::ancestors(conn, &caller, &code)).await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(CellSummary::from).collect::<Vec<_>>()))
 }

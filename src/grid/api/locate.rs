@@ -102,7 +102,7 @@ pub async fn locate(
         .iter()
         .take_while(|c| {
             path = format!("{path}{}/", c.code);
-            caller.can_see(&path)
+            caller.scope.sees_cell(&path)
         })
         .collect();
     let complete = visible.len() == chain.len();

@@ -13,7 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::service::CellDraft;
 use super::store::CellRow;
-use crate::auth::Caller;
+
 use crate::domain::crs::Crs;
 use crate::domain::geometry::{Boundary, GeometryJson};
 use crate::domain::grid::{CellCode, Level, Violation};
@@ -197,21 +197,6 @@ fn parse_name(raw: &str) -> Result<String, String> {
         1..=100 => Ok(name.to_owned()),
         _ => Err("must be 1–100 characters".into()),
     }
-}
-
-/// The cell with this code if the caller may see it; 404 otherwise (no existence leak).
-async fn visible_cell(db: &crate::db::Db, caller: &Caller, raw_code: &str) -> Result<CellRow, ApiError> {
-    let code = parse_code(raw_code)?;
-    let row = db.run(move |conn| Ok(super::store::find_cell(conn, code.as_str())?)).await?;
-    row.filter(|r| caller.can_see(&r.path))
-        .ok_or_else(|| ApiError::NotFound(format!("no grid cell has code {raw_code}")))
-}
-
-/// The cell with this code if the caller may change it: 404 out of sight, 403 seen but outside its subtree.
-async fn changeable_cell(db: &crate::db::Db, caller: &Caller, raw_code: &str) -> Result<(CellCode, CellRow), ApiError> {
-    let row = visible_cell(db, caller, raw_code).await?;
-    caller.may_change(&row.path, "cell")?;
-    Ok((parse_code(raw_code)?, row))
 }
 
 fn parse_code(raw: &str) -> Result<CellCode, ApiError> {

@@ -6,13 +6,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{changeable_cell, parse_name, visible_cell};
+use super::{parse_code, parse_name};
 use crate::auth::Caller;
-use crate::db::{self, Db};
+use crate::db::Db;
 use crate::domain::access::Permission;
 use crate::domain::grid::Duty;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::grid::store::{self, PersonRow};
+use crate::grid::people::{self, AssignmentChanges, NewAssignment};
+use crate::grid::store::PersonRow;
 use crate::http::{IfMatch, Json, etag};
 
 /// A person responsible for a cell over a period.
@@ -91,9 +92,9 @@ pub async fn list(
     query: web::Query<PeopleQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::GridRead)?;
-    let cell = visible_cell(&db, &caller, &code).await?;
+    let code = parse_code(&code)?;
     let as_of = query.as_of;
-    let rows = db.run(move |conn| Ok(store::people_of(conn, &cell.code, as_of)?)).await?;
+    let rows = db.run(move |conn| people::people_of(conn, &caller, &code, as_of)).await?;
     let people = rows.into_iter().map(Person::from_row).collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(people))
 }
@@ -138,40 +139,22 @@ pub async fn create(
     body: Json<NewPerson>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::PeopleWrite)?;
-    let (_, cell) = changeable_cell(&db, &caller, &code).await?;
+    let code = parse_code(&code)?;
     let b = body.0;
     let mut errors = Vec::new();
     let name = field(&mut errors, "name", parse_name(&b.name));
     let phone = field(&mut errors, "phone", b.phone.as_deref().map(parse_phone).transpose());
-    let role = field(&mut errors, "role", parse_duty(&b.role));
+    let duty = field(&mut errors, "role", parse_duty(&b.role));
     let valid_from = b.valid_from.unwrap_or_else(|| settings.today());
-    check_period(&mut errors, valid_from, b.valid_to);
-    let (Some(name), Some(phone), Some(role)) = (name, phone, role) else { return Err(ApiError::validation(errors)) };
+    if b.valid_to.is_some_and(|to| to <= valid_from) {
+        errors.push(FieldError::new("valid_to", "must be after valid_from"));
+    }
+    let (Some(name), Some(phone), Some(duty)) = (name, phone, duty) else { return Err(ApiError::validation(errors)) };
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let now = db::now();
-    let row = PersonRow {
-        id: db::new_id(),
-        cell_code: cell.code,
-        name,
-        phone,
-        account_id: b.account_id,
-        role: role.as_str().into(),
-        valid_from,
-        valid_to: b.valid_to,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
-    db.transaction({
-        let row = row.clone();
-        move |conn| {
-            check_account(conn, row.account_id.as_deref())?;
-            Ok(store::insert_person(conn, &row)?)
-        }
-    })
-    .await?;
+    let new = NewAssignment { name, phone, account_id: b.account_id, duty, valid_from, valid_to: b.valid_to };
+    let row = db.transaction(move |conn| people::assign(conn, &caller, &code, new)).await?;
     let location = format!("/api/v1/grid/cells/{}/people/{}", row.cell_code, row.id);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
@@ -200,8 +183,8 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::GridRead)?;
     let (code, id) = path.into_inner();
-    let cell = visible_cell(&db, &caller, &code).await?;
-    let row = db.run(move |conn| find(conn, &cell.code, &id)).await?;
+    let code = parse_code(&code)?;
+    let row = db.run(move |conn| people::get(conn, &caller, &code, &id)).await?;
     Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(row.version))).json(Person::from_row(row)?))
 }
 
@@ -258,46 +241,25 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::PeopleWrite)?;
     let (code, id) = path.into_inner();
-    let (_, cell) = changeable_cell(&db, &caller, &code).await?;
+    let code = parse_code(&code)?;
     let p = body.0;
     let mut errors = Vec::new();
     let name = field(&mut errors, "name", p.name.as_deref().map(parse_name).transpose()).flatten();
     let phone =
         field(&mut errors, "phone", p.phone.map(|ph| ph.as_deref().map(parse_phone).transpose()).transpose()).flatten();
-    let role = field(&mut errors, "role", p.role.as_deref().map(parse_duty).transpose()).flatten();
+    let duty = field(&mut errors, "role", p.role.as_deref().map(parse_duty).transpose()).flatten();
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let row = db
-        .transaction(move |conn| {
-            let mut row = find(conn, &cell.code, &id)?;
-            if_match.check(row.version)?;
-            if let Some(name) = name {
-                row.name = name;
-            }
-            if let Some(phone) = phone {
-                row.phone = phone;
-            }
-            if let Some(account) = p.account_id {
-                row.account_id = account;
-            }
-            if let Some(role) = role {
-                row.role = role.as_str().into();
-            }
-            row.valid_from = p.valid_from.unwrap_or(row.valid_from);
-            row.valid_to = p.valid_to.unwrap_or(row.valid_to);
-            check_account(conn, row.account_id.as_deref())?;
-            let mut errors = Vec::new();
-            check_period(&mut errors, row.valid_from, row.valid_to);
-            if !errors.is_empty() {
-                return Err(ApiError::validation(errors));
-            }
-            row.version += 1;
-            row.updated_at = db::now();
-            store::update_person(conn, &row)?;
-            Ok(row)
-        })
-        .await?;
+    let changes = AssignmentChanges {
+        name,
+        phone,
+        account_id: p.account_id,
+        duty,
+        valid_from: p.valid_from,
+        valid_to: p.valid_to,
+    };
+    let row = db.transaction(move |conn| people::update(conn, &caller, &code, &id, changes, if_match)).await?;
     Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(row.version))).json(Person::from_row(row)?))
 }
 
@@ -326,40 +288,14 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::PeopleWrite)?;
     let (code, id) = path.into_inner();
-    let (_, cell) = changeable_cell(&db, &caller, &code).await?;
-    db.transaction(move |conn| {
-        let row = find(conn, &cell.code, &id)?;
-        if_match.check(row.version)?;
-        store::delete_person(conn, &row.id)?;
-        Ok(())
-    })
-    .await?;
+    let code = parse_code(&code)?;
+    db.transaction(move |conn| people::remove(conn, &caller, &code, &id, if_match)).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-fn find(conn: &mut crate::db::AnyConnection, cell: &str, id: &str) -> Result<PersonRow, ApiError> {
-    store::find_person(conn, cell, id)?.ok_or_else(|| ApiError::NotFound(format!("cell {cell} has no assignment {id}")))
-}
-
-/// A linked sign-in account must exist.
-fn check_account(conn: &mut crate::db::AnyConnection, account_id: Option<&str>) -> Result<(), ApiError> {
-    match account_id {
-        Some(id) if crate::auth::store::find_account(conn, id)?.is_none() => {
-            Err(ApiError::validation(vec![FieldError::new("account_id", "no account has this id")]))
-        }
-        _ => Ok(()),
-    }
 }
 
 /// Keeps the value of a parsed field, or records its error.
 fn field<T>(errors: &mut Vec<FieldError>, name: &str, parsed: Result<T, String>) -> Option<T> {
     parsed.map_err(|m| errors.push(FieldError::new(name, m))).ok()
-}
-
-fn check_period(errors: &mut Vec<FieldError>, from: NaiveDate, to: Option<NaiveDate>) {
-    if to.is_some_and(|to| to <= from) {
-        errors.push(FieldError::new("valid_to", "must be after valid_from"));
-    }
 }
 
 fn parse_phone(raw: &str) -> Result<String, String> {

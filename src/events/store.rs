@@ -1,0 +1,92 @@
+//! Event rows: appended inside the writing transaction, read back in commit-safe order.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+
+use crate::db::AnyConnection;
+use crate::db::schema::events;
+use crate::domain::scope::subtree_range;
+use crate::with_inner;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub struct EventRow {
+    pub seq: i64,
+    pub tx_id: i64,
+    pub id: String,
+    pub kind: String,
+    pub subject: String,
+    pub cell_path: Option<String>,
+    pub actor_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub data: String,
+    pub occurred_at: NaiveDateTime,
+}
+
+/// A row to append; `seq` and `tx_id` come from the database.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = events, treat_none_as_default_value = false)]
+pub struct NewEventRow {
+    pub id: String,
+    pub kind: String,
+    pub subject: String,
+    pub cell_path: Option<String>,
+    pub actor_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub data: String,
+    pub occurred_at: NaiveDateTime,
+}
+
+/// A position in the feed: the (transaction, sequence) of the last event read.
+pub type Position = (i64, i64);
+
+/// Which events a feed page returns.
+#[derive(Debug, Default, Clone)]
+pub struct FeedFilter {
+    pub after: Option<Position>,
+    /// Only these types (already narrowed to what the caller may read).
+    pub types: Vec<&'static str>,
+    /// Only events about this subtree (a cell path).
+    pub within: Option<String>,
+    pub subject: Option<String>,
+    /// Scoped callers: the home cell's path, and its ancestors' paths for events about cells themselves.
+    pub visible: Option<(String, Vec<String>, Vec<&'static str>)>,
+}
+
+/// Appends events in one statement per chunk (an import may append thousands).
+pub fn append(conn: &mut AnyConnection, rows: &[NewEventRow]) -> QueryResult<()> {
+    // 8 columns per row; SQLite allows 32766 bound parameters per statement.
+    for chunk in rows.chunks(4000) {
+        with_inner!(&mut *conn, |c| diesel::insert_into(events::table).values(chunk).execute(c))?;
+    }
+    Ok(())
+}
+
+pub fn page(conn: &mut AnyConnection, f: &FeedFilter, limit: i64) -> QueryResult<Vec<EventRow>> {
+    let mut q =
+        events::table.select(EventRow::as_select()).order((events::tx_id, events::seq)).limit(limit).into_boxed();
+    if let AnyConnection::Postgresql(_) = conn {
+        // Only transactions older than every one still running: nothing can commit before them any more.
+        q = q.filter(sql::<Bool>("tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"));
+    }
+    if let Some((tx, seq)) = f.after {
+        q = q.filter(events::tx_id.gt(tx).or(events::tx_id.eq(tx).and(events::seq.gt(seq))));
+    }
+    q = q.filter(events::kind.eq_any(f.types.clone()));
+    if let Some(path) = &f.within {
+        let (start, end) = subtree_range(path);
+        q = q.filter(events::cell_path.ge(start).and(events::cell_path.lt(end)));
+    }
+    if let Some(subject) = &f.subject {
+        q = q.filter(events::subject.eq(subject.clone()));
+    }
+    if let Some((home, ancestors, about_cell)) = &f.visible {
+        let (start, end) = subtree_range(home);
+        let below = events::cell_path.ge(start).and(events::cell_path.lt(end));
+        let above = events::cell_path.eq_any(ancestors.clone()).and(events::kind.eq_any(about_cell.clone()));
+        q = q.filter(below.or(above));
+    }
+    q.load(conn)
+}

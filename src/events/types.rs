@@ -1,0 +1,239 @@
+//! The event types and their payloads: a contract with every consumer of the change feed (command
+//! platforms, and later webhooks and server-sent events). Add fields as optional, never rename or remove.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::access::{Permission, Role};
+use crate::domain::grid::Duty;
+
+/// What happened, with the facts a consumer needs; `type` names the event, `data` carries them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", content = "data")]
+pub enum EventData {
+    /// A grid cell was created (by hand or by an import).
+    #[serde(rename = "grid.cell.created")]
+    CellCreated(CellFacts),
+    /// A grid cell's name, boundary, parent, properties or start changed (by hand or by an import).
+    #[serde(rename = "grid.cell.updated")]
+    CellUpdated(CellChange),
+    /// A cell and its whole subtree were retired, with their responsible-person assignments.
+    #[serde(rename = "grid.cell.retired")]
+    CellRetired(CellRetirement),
+    /// A cell created by mistake was deleted.
+    #[serde(rename = "grid.cell.deleted")]
+    CellDeleted(CellRemoval),
+    /// A grid import changed cells; each changed cell also has its own created/updated event.
+    #[serde(rename = "grid.imported")]
+    GridImported(GridImport),
+    /// A responsible person was assigned to a cell.
+    #[serde(rename = "grid.person.assigned")]
+    PersonAssigned(PersonFacts),
+    /// An assignment changed (including its end).
+    #[serde(rename = "grid.person.updated")]
+    PersonUpdated(PersonFacts),
+    /// An assignment entered by mistake was deleted.
+    #[serde(rename = "grid.person.removed")]
+    PersonRemoved(PersonFacts),
+    /// An account or service account was created.
+    #[serde(rename = "account.created")]
+    AccountCreated(AccountFacts),
+    /// An account's name, role, scope, activity or password changed (secrets are never in events).
+    #[serde(rename = "account.updated")]
+    AccountUpdated(AccountChange),
+    /// A service account's client secret was replaced.
+    #[serde(rename = "account.secret_rotated")]
+    AccountSecretRotated(AccountFacts),
+}
+
+/// Who may read events of a type, and whether they are about a cell itself (then, like the cell, they are
+/// visible from below: to callers at home in its subtree and to those whose home it contains).
+#[derive(Debug, Clone, Copy)]
+pub struct EventType {
+    pub name: &'static str,
+    pub permission: Permission,
+    pub about_cell: bool,
+}
+
+/// Every event type, once.
+pub const EVENT_TYPES: [EventType; 11] = [
+    EventType { name: "grid.cell.created", permission: Permission::GridRead, about_cell: true },
+    EventType { name: "grid.cell.updated", permission: Permission::GridRead, about_cell: true },
+    EventType { name: "grid.cell.retired", permission: Permission::GridRead, about_cell: true },
+    EventType { name: "grid.cell.deleted", permission: Permission::GridRead, about_cell: true },
+    EventType { name: "grid.imported", permission: Permission::GridRead, about_cell: false },
+    EventType { name: "grid.person.assigned", permission: Permission::GridRead, about_cell: false },
+    EventType { name: "grid.person.updated", permission: Permission::GridRead, about_cell: false },
+    EventType { name: "grid.person.removed", permission: Permission::GridRead, about_cell: false },
+    EventType { name: "account.created", permission: Permission::AccountsAdmin, about_cell: false },
+    EventType { name: "account.updated", permission: Permission::AccountsAdmin, about_cell: false },
+    EventType { name: "account.secret_rotated", permission: Permission::AccountsAdmin, about_cell: false },
+];
+
+pub fn event_type(name: &str) -> Option<&'static EventType> {
+    EVENT_TYPES.iter().find(|t| t.name == name)
+}
+
+/// A grid cell as events describe it (without its boundary: read the cell for that).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"code": "210102001", "name": "浑河湾街道", "level": 3, "parent_code": "210102",
+    "valid_from": "2026-01-01", "valid_to": null, "version": 1}))]
+pub struct CellFacts {
+    pub code: String,
+    pub name: String,
+    /// 1 city, 2 district/county, 3 street/township, 4 community/village.
+    pub level: i32,
+    pub parent_code: Option<String>,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    /// The cell's version after the change (its ETag).
+    pub version: i64,
+}
+
+/// A changed cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CellChange {
+    #[serde(flatten)]
+    pub cell: CellFacts,
+    /// Names of the fields that changed: `name`, `boundary`, `parent_code`, `properties`, `valid_from`, `level`.
+    pub changed: Vec<String>,
+    /// The parent before a move; null when the parent did not change.
+    pub previous_parent_code: Option<String>,
+}
+
+/// A retired subtree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CellRetirement {
+    /// The root of the retired subtree, as it is now.
+    #[serde(flatten)]
+    pub cell: CellFacts,
+    /// Cells retired, the root included.
+    pub cells: u64,
+    /// Responsible-person assignments ended with them.
+    pub assignments: u64,
+}
+
+/// A deleted cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CellRemoval {
+    pub code: String,
+}
+
+/// What a grid import changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct GridImport {
+    pub total: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+/// A responsible-person assignment (the phone number is left out of the log).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"id": "019a0c5e-8f1e-7c3a-9b2d-3f4e5a6b7c8d", "cell_code": "210102001", "name": "王丽",
+    "role": "grid_worker", "account_id": null, "valid_from": "2026-01-01", "valid_to": null, "version": 1}))]
+pub struct PersonFacts {
+    pub id: String,
+    pub cell_code: String,
+    pub name: String,
+    pub role: Duty,
+    pub account_id: Option<String>,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    pub version: i64,
+}
+
+/// An account as events describe it; never a password or secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AccountFacts {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub home_cell: Option<String>,
+    pub scopes: Vec<Permission>,
+    pub active: bool,
+    pub version: i64,
+}
+
+/// A changed account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AccountChange {
+    #[serde(flatten)]
+    pub account: AccountFacts,
+    /// Names of the fields that changed: `display_name`, `role`, `home_cell`, `scopes`, `active`, `password`.
+    pub changed: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell() -> CellFacts {
+        CellFacts {
+            code: "C".into(),
+            name: "c".into(),
+            level: 1,
+            parent_code: None,
+            valid_from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            valid_to: None,
+            version: 1,
+        }
+    }
+
+    fn person() -> PersonFacts {
+        PersonFacts {
+            id: "p".into(),
+            cell_code: "C".into(),
+            name: "王丽".into(),
+            role: Duty::GridWorker,
+            account_id: None,
+            valid_from: cell().valid_from,
+            valid_to: None,
+            version: 1,
+        }
+    }
+
+    fn account() -> AccountFacts {
+        AccountFacts {
+            id: "a".into(),
+            username: "u".into(),
+            display_name: "u".into(),
+            role: Role::Viewer,
+            home_cell: None,
+            scopes: vec![],
+            active: true,
+            version: 1,
+        }
+    }
+
+    /// Every payload names a type listed in the table, and reads back as written.
+    #[test]
+    fn every_variant_is_a_listed_type_and_round_trips() {
+        let all = [
+            EventData::CellCreated(cell()),
+            EventData::CellUpdated(CellChange {
+                cell: cell(),
+                changed: vec!["name".into()],
+                previous_parent_code: None,
+            }),
+            EventData::CellRetired(CellRetirement { cell: cell(), cells: 3, assignments: 1 }),
+            EventData::CellDeleted(CellRemoval { code: "C".into() }),
+            EventData::GridImported(GridImport { total: 1, created: 1, updated: 0, unchanged: 0 }),
+            EventData::PersonAssigned(person()),
+            EventData::PersonUpdated(person()),
+            EventData::PersonRemoved(person()),
+            EventData::AccountCreated(account()),
+            EventData::AccountUpdated(AccountChange { account: account(), changed: vec!["role".into()] }),
+            EventData::AccountSecretRotated(account()),
+        ];
+        assert_eq!(all.len(), EVENT_TYPES.len());
+        for data in all {
+            let json = serde_json::to_value(&data).unwrap();
+            let name = json["type"].as_str().unwrap();
+            assert!(event_type(name).is_some(), "{name} is not in EVENT_TYPES");
+            assert_eq!(serde_json::from_value::<EventData>(json).unwrap(), data);
+        }
+    }
+}
