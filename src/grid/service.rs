@@ -61,9 +61,10 @@ pub fn visible_cell(conn: &mut AnyConnection, caller: &Caller, code: &CellCode) 
     Ok(row)
 }
 
-/// A cell the caller may change, as it stands inside the writing transaction: 404 out of sight, 403 seen
-/// but outside the caller's subtree.
+/// A cell the caller may change, as it stands inside the writing transaction (and held there until it
+/// ends): 404 out of sight, 403 seen but outside the caller's subtree.
 pub(super) fn changeable(conn: &mut AnyConnection, caller: &Caller, code: &CellCode) -> Result<CellRow, ApiError> {
+    store::hold_cell(conn, code.as_str())?;
     let row = existing(conn, code)?;
     caller.may_change(&row.path, "grid cell")?;
     Ok(row)

@@ -275,6 +275,18 @@ fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
+/// Holds a cell where it is until the transaction ends, for writes that attach records to it: a move or
+/// retirement of the cell (which updates its row) waits, and one that committed first is seen. A share
+/// lock on PostgreSQL, so attachments to one cell do not wait for each other; SQLite has one writer.
+pub fn hold_cell(conn: &mut AnyConnection, code: &str) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(_) = conn {
+        diesel::sql_query("SELECT code FROM grid_cells WHERE code = $1 FOR SHARE")
+            .bind::<diesel::sql_types::Text, _>(code)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Serialises grid writers: the first statement of every grid-changing transaction. It takes the row
 /// lock on PostgreSQL (across instances) and the write lock on SQLite, before anything is read.
 pub fn lock_grid(conn: &mut AnyConnection) -> QueryResult<()> {

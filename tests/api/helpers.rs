@@ -209,6 +209,13 @@ impl TestApp {
         (row.id.clone(), self.keys.issue(&row.id).unwrap())
     }
 
+    /// A new access token for an existing account.
+    pub async fn token_for(&self, username: &str) -> String {
+        let mut conn = AnyConnection::open(&self.database_url).unwrap();
+        let row = airgrid::auth::store::find_by_username(&mut conn, username).unwrap().expect("the account exists");
+        self.keys.issue(&row.id).unwrap()
+    }
+
     pub async fn get_as(&self, token: &str, path: &str) -> TestResponse {
         self.send(self.request_as(token, Method::GET, path)).await
     }
