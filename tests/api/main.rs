@@ -14,6 +14,7 @@ mod grid_locate;
 mod grid_people;
 mod grid_support;
 mod idempotency;
+mod large_subtree;
 mod migrations;
 mod openapi;
 mod operations;
