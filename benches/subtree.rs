@@ -109,8 +109,8 @@ fn benches(c: &mut Criterion) {
     if std::env::var("AIRGRID_BENCH_SKIP_POSTGRES").is_ok_and(|v| v == "1") {
         return;
     }
-    let admin =
-        std::env::var("AIRGRID_BENCH_POSTGRES_URL").unwrap_or("postgres://airgrid:airgrid@127.0.0.1:5432/airgrid".into());
+    let admin = std::env::var("AIRGRID_BENCH_POSTGRES_URL")
+        .unwrap_or("postgres://airgrid:airgrid@127.0.0.1:5432/airgrid".into());
     let name = "airgrid_bench_subtree";
     let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
     let mut root = AnyConnection::open(&DatabaseUrl::parse(&admin).unwrap()).expect("PostgreSQL reachable");

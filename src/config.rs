@@ -74,6 +74,9 @@ pub struct Settings {
     pub sign_in_max_failures_per_address: u32,
     /// Length of the sign-in failure window, in seconds.
     pub sign_in_window_secs: u64,
+    /// Load balancers and proxies (addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For` /
+    /// `Forwarded` headers name the client; requests from anywhere else are taken from their TCP peer.
+    pub trusted_proxies: String,
     /// How long a stored response to an `Idempotency-Key` is replayed, in seconds.
     pub idempotency_ttl_secs: u64,
     /// How long a request holding an `Idempotency-Key` keeps retries of it waiting (409) before they may
@@ -82,6 +85,19 @@ pub struct Settings {
     /// How often a long poll of the event feed looks for events written by other instances, in
     /// milliseconds (this instance's own commits wake it at once).
     pub events_poll_interval_ms: u64,
+}
+
+/// `10.0.0.0/8, 192.168.1.7` → networks; a bare address is a one-address network.
+fn parse_networks(list: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("{s} is not an IP address or CIDR range"))
+        })
+        .collect()
 }
 
 /// A secret value: shown as `***` in logs and debug output.
@@ -145,6 +161,7 @@ impl Default for Settings {
             sign_in_max_failures_per_account: 5,
             sign_in_max_failures_per_address: 20,
             sign_in_window_secs: 15 * 60,
+            trusted_proxies: String::new(),
             idempotency_ttl_secs: 24 * 3600,
             idempotency_lease_secs: 300,
             events_poll_interval_ms: 500,
@@ -234,10 +251,18 @@ impl Settings {
         if self.access_token_ttl_secs == 0 || self.refresh_token_ttl_secs == 0 || self.sign_in_window_secs == 0 {
             return Err(ConfigError("token lifetimes and the sign-in window must be greater than 0".into()));
         }
+        if let Err(e) = parse_networks(&self.trusted_proxies) {
+            return Err(ConfigError(format!("trusted_proxies: {e}")));
+        }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log_filter) {
             return Err(ConfigError(format!("log_filter: {e}")));
         }
         Ok(())
+    }
+
+    /// The parsed `trusted_proxies` (validated at start-up).
+    pub fn trusted_proxies(&self) -> Vec<ipnet::IpNet> {
+        parse_networks(&self.trusted_proxies).unwrap_or_default()
     }
 
     pub fn pool_max_size(&self) -> u32 {

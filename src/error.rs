@@ -135,6 +135,10 @@ impl ApiError {
             Self::Internal(_) => {
                 "An unexpected error occurred. Quote the X-Request-Id header when reporting it.".into()
             }
+            // The cause names hosts, ports and users: logged, never sent.
+            Self::Unavailable(_) => {
+                "The service cannot reach its database, or it is busy; retry after Retry-After.".into()
+            }
             other => other.to_string(),
         };
         let errors = match self {

@@ -70,7 +70,8 @@ fn run(cli: Cli) -> Result<(), BoxError> {
             };
             let mut conn = db.get()?;
             let (row, _) = diesel::Connection::transaction(&mut *conn, |c| {
-                airgrid::auth::service::create_account(c, &airgrid::auth::Caller::system(), new)
+                let hashed = airgrid::auth::service::Hashed::for_account(&new)?;
+                airgrid::auth::service::create_account(c, &airgrid::auth::Caller::system(), new, hashed)
             })
             .map_err(|e| match e {
                 airgrid::error::ApiError::Validation { errors, .. } => {

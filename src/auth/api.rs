@@ -75,10 +75,10 @@ pub async fn token(
         SignIn::Password { username, password } => Credentials::Password { username, password },
         SignIn::Client { client_id, client_secret } => Credentials::Client { client_id, client_secret },
     };
-    let address = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let address = client_address(&req, &settings.trusted_proxies());
     let throttle = Throttle::from_settings(&settings);
-    let keys = keys.into_inner();
-    let issued = db.run(move |conn| service::sign_in(conn, &keys, throttle, credentials, &address)).await?;
+    let refresh_ttl = chrono::Duration::seconds(settings.refresh_token_ttl_secs as i64);
+    let issued = service::sign_in(&db, keys.into_inner(), throttle, refresh_ttl, credentials, address).await?;
     Ok(no_store(HttpResponse::Ok()).json(issued))
 }
 
@@ -111,10 +111,10 @@ pub async fn refresh(
     settings: web::Data<Settings>,
     body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let throttle = Throttle::from_settings(&settings);
+    let refresh_ttl = chrono::Duration::seconds(settings.refresh_token_ttl_secs as i64);
     let keys = keys.into_inner();
     let presented = body.0.refresh_token;
-    let issued = db.run(move |conn| service::refresh(conn, &keys, throttle, &presented)).await?;
+    let issued = db.run(move |conn| service::refresh(conn, &keys, refresh_ttl, &presented)).await?;
     Ok(no_store(HttpResponse::Ok()).json(issued))
 }
 
@@ -133,6 +133,32 @@ pub async fn logout(db: web::Data<Db>, body: Json<RefreshRequest>) -> Result<Htt
     let presented = body.0.refresh_token;
     db.run(move |conn| service::sign_out(conn, &presented)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The client's address: the TCP peer, unless the peer is a trusted proxy; then the nearest address in
+/// `X-Forwarded-For` (or `Forwarded: for=`) that is not itself a trusted proxy.
+fn client_address(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> String {
+    let peer = req.peer_addr().map(|a| a.ip());
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let Some(peer) = peer else { return String::new() };
+    if !is_trusted(&peer) {
+        return peer.to_string();
+    }
+    let headers = req.headers();
+    let forwarded_for = headers.get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(','));
+    let forwarded = headers.get_all(header::FORWARDED).filter_map(|v| v.to_str().ok()).flat_map(|v| {
+        v.split([',', ';'])
+            .filter_map(|part| part.trim().strip_prefix("for=").or_else(|| part.trim().strip_prefix("For=")))
+    });
+    let hops: Vec<std::net::IpAddr> = forwarded_for
+        .chain(forwarded)
+        .filter_map(|hop| {
+            let hop = hop.trim().trim_matches('"');
+            let hop = hop.strip_prefix('[').and_then(|h| h.split(']').next()).unwrap_or(hop);
+            hop.parse().ok().or_else(|| hop.rsplit_once(':').and_then(|(ip, _)| ip.parse().ok()))
+        })
+        .collect();
+    hops.into_iter().rev().find(|ip| !is_trusted(ip)).unwrap_or(peer).to_string()
 }
 
 /// Token responses must not be cached by anything on the way.
@@ -304,7 +330,7 @@ pub async fn create_account(
         scopes: b.scopes,
         password: b.password,
     };
-    let (row, client_secret) = db.transaction(move |conn| service::create_account(conn, &caller, new)).await?;
+    let (row, client_secret) = service::create(&db, caller, new).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/accounts/{}", row.id)))
         .insert_header((header::ETAG, etag(row.version)))
@@ -386,7 +412,7 @@ pub async fn update_account(
         password: p.password,
     };
     let id = id.into_inner();
-    let row = db.transaction(move |conn| service::update_account(conn, &caller, &id, if_match, changes)).await?;
+    let row = service::update(&db, caller, id, if_match, changes).await?;
     Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(row.version))).json(Account::try_from(row)?))
 }
 
@@ -408,6 +434,6 @@ pub async fn update_account(
 pub async fn rotate_secret(caller: Caller, db: web::Data<Db>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::AccountsAdmin)?;
     let id = id.into_inner();
-    let (row, secret) = db.transaction(move |conn| service::rotate_secret(conn, &caller, &id)).await?;
+    let (row, secret) = service::rotate(&db, caller, id).await?;
     Ok(no_store(HttpResponse::Ok()).json(AccountWithSecret { account: row.try_into()?, client_secret: Some(secret) }))
 }

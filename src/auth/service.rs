@@ -1,5 +1,7 @@
 //! Sign-in, token rotation, sign-out, and account administration.
 
+use std::sync::Arc;
+
 use chrono::Duration;
 
 use super::Caller;
@@ -7,7 +9,7 @@ use super::password;
 use super::store::{self, AccountRow, RefreshTokenRow};
 use super::tokens::{TokenKeys, random_hex, token_digest};
 use crate::config::Settings;
-use crate::db::{self, AnyConnection};
+use crate::db::{self, AnyConnection, Db};
 use crate::domain::access::{Permission, Role, check_password, grantable_scope};
 use crate::domain::scope::Scope;
 use crate::error::{ApiError, FieldError};
@@ -36,7 +38,6 @@ pub struct Throttle {
     pub per_account: u32,
     pub per_address: u32,
     pub window: Duration,
-    pub refresh_ttl: Duration,
 }
 
 impl Throttle {
@@ -45,7 +46,6 @@ impl Throttle {
             per_account: s.sign_in_max_failures_per_account,
             per_address: s.sign_in_max_failures_per_address,
             window: Duration::seconds(s.sign_in_window_secs as i64),
-            refresh_ttl: Duration::seconds(s.refresh_token_ttl_secs as i64),
         }
     }
 }
@@ -58,51 +58,55 @@ pub enum Credentials {
 
 const REFUSED: &str = "unknown account or wrong password";
 
-/// Checks credentials, throttling repeated failures per account and per client address. Runs outside a
-/// transaction so that failures are counted even though the request fails.
-pub fn sign_in(
-    conn: &mut AnyConnection,
-    keys: &TokenKeys,
+/// Checks credentials, throttling attempts per account and per client address. Each attempt is counted
+/// before the secret is checked (parallel guesses cannot pass the limit) and taken back on success. The
+/// slow hash is checked with no database connection held, so a burst of sign-ins stalls no writer.
+pub async fn sign_in(
+    db: &Db,
+    keys: Arc<TokenKeys>,
     throttle: Throttle,
+    refresh_ttl: Duration,
     credentials: Credentials,
-    address: &str,
+    address: String,
 ) -> Result<Issued, ApiError> {
-    let (username, secret, is_client) = match &credentials {
-        Credentials::Password { username, password } => (username.as_str(), password.as_str(), false),
-        Credentials::Client { client_id, client_secret } => (client_id.as_str(), client_secret.as_str(), true),
+    let (username, secret, is_client) = match credentials {
+        Credentials::Password { username, password } => (username, password, false),
+        Credentials::Client { client_id, client_secret } => (client_id, client_secret, true),
     };
-    let now = db::now();
-    let since = now - throttle.window;
     let subjects =
         [(format!("account:{username}"), throttle.per_account), (format!("address:{address}"), throttle.per_address)];
-    for (subject, limit) in &subjects {
-        if let Some((failures, start)) = store::failures_since(conn, subject, since)?
-            && failures as u32 >= *limit
-        {
-            let retry_after_secs = ((start + throttle.window) - now).num_seconds().max(1) as u64;
-            return Err(ApiError::TooManyRequests { retry_after_secs });
-        }
-    }
-    let account = store::find_by_username(conn, username)?;
-    let stored = account
-        .as_ref()
-        .and_then(|a| if is_client { a.client_secret_hash.as_deref() } else { a.password_hash.as_deref() });
-    let verified = password::verify(secret, stored);
-    let account = match account.filter(|a| verified && a.active) {
-        Some(account) => account,
-        None => {
-            for (subject, _) in &subjects {
-                store::record_failure(conn, subject, since, now)?;
+    let counted = subjects.clone();
+    let account = db
+        .run(move |conn| {
+            let now = db::now();
+            for (subject, limit) in &counted {
+                let attempts = store::count_attempt(conn, subject, now, now - throttle.window)?;
+                if attempts.failures as u32 > *limit {
+                    let retry_after_secs =
+                        ((attempts.window_start + throttle.window) - now).num_seconds().max(1) as u64;
+                    return Err(ApiError::TooManyRequests { retry_after_secs });
+                }
             }
-            // The username is not logged: people type passwords into that box.
-            tracing::info!(address, "sign-in refused");
-            return Err(ApiError::Unauthorized(REFUSED.into()));
-        }
+            Ok(store::find_by_username(conn, &username)?)
+        })
+        .await?;
+    let stored =
+        account.as_ref().and_then(|a| if is_client { a.client_secret_hash.clone() } else { a.password_hash.clone() });
+    let verified = actix_web::web::block(move || password::verify(&secret, stored.as_deref())).await?;
+    let Some(account) = account.filter(|a| verified && a.active) else {
+        // The username is not logged: people type passwords into that box.
+        tracing::info!(address = %subjects[1].0, "sign-in refused");
+        return Err(ApiError::Unauthorized(REFUSED.into()));
     };
-    store::clear_failures(conn, &subjects[0].0)?;
-    let refresh_token =
-        if is_client { None } else { Some(new_refresh_token(conn, &account.id, None, throttle.refresh_ttl)?) };
-    issue(keys, &account, refresh_token)
+    let issued_for = account.clone();
+    let refresh_token = db
+        .run(move |conn| {
+            store::clear_failures(conn, &subjects[0].0)?;
+            store::uncount_attempt(conn, &subjects[1].0)?;
+            if is_client { Ok(None) } else { new_refresh_token(conn, &account.id, None, refresh_ttl).map(Some) }
+        })
+        .await?;
+    issue(&keys, &issued_for, refresh_token)
 }
 
 /// Exchanges a refresh token for new tokens. A token that was already exchanged is a sign of theft:
@@ -110,7 +114,7 @@ pub fn sign_in(
 pub fn refresh(
     conn: &mut AnyConnection,
     keys: &TokenKeys,
-    throttle: Throttle,
+    refresh_ttl: Duration,
     token: &str,
 ) -> Result<Issued, ApiError> {
     let refused = || ApiError::Unauthorized("the refresh token is not valid".into());
@@ -125,7 +129,7 @@ pub fn refresh(
         return Err(refused());
     }
     let account = store::find_account(conn, &row.account_id)?.filter(|a| a.active).ok_or_else(refused)?;
-    let next = new_refresh_token(conn, &account.id, Some(&row.family_id), throttle.refresh_ttl)?;
+    let next = new_refresh_token(conn, &account.id, Some(&row.family_id), refresh_ttl)?;
     // A sign-out or reuse detection may have revoked the family meanwhile: the new token goes with it.
     if store::family_revoked(conn, &row.family_id)? {
         store::revoke_family(conn, &row.family_id, db::now())?;
@@ -217,12 +221,53 @@ fn reaches(caller: &Caller, path: Option<&str>) -> bool {
     }
 }
 
-/// Creates an account; for a service account also returns its client secret (shown once). The caller can
-/// only create accounts within its own reach.
+/// Hashes of the secrets an account change stores, computed before any connection is taken: Argon2 is
+/// slow on purpose, and on SQLite a transaction holds the only write lock.
+#[derive(Debug, Clone, Default)]
+pub struct Hashed {
+    pub password_hash: Option<String>,
+    /// A new client secret (shown once) and its hash.
+    pub client_secret: Option<(String, String)>,
+}
+
+impl Hashed {
+    /// Hashes `password`, and makes a client secret when `client` is set.
+    pub fn secrets(password: Option<&str>, client: bool) -> Result<Self, ApiError> {
+        let hash = |s: &str| password::hash(s).map_err(ApiError::internal);
+        let client_secret = if client {
+            let secret = random_hex(24);
+            let hashed = hash(&secret)?;
+            Some((secret, hashed))
+        } else {
+            None
+        };
+        Ok(Self { password_hash: password.map(hash).transpose()?, client_secret })
+    }
+
+    /// [`Hashed::secrets`] on the blocking pool.
+    pub async fn off_thread(password: Option<String>, client: bool) -> Result<Self, ApiError> {
+        actix_web::web::block(move || Self::secrets(password.as_deref(), client)).await?
+    }
+
+    /// The hashes a new account needs.
+    pub fn for_account(new: &NewAccount) -> Result<Self, ApiError> {
+        Self::secrets(new.password.as_deref(), new.role == Role::Integration)
+    }
+}
+
+/// Creates an account (use case for the API: hashes first, then one transaction).
+pub async fn create(db: &Db, caller: Caller, new: NewAccount) -> Result<(AccountRow, Option<String>), ApiError> {
+    let hashed = Hashed::off_thread(new.password.clone(), new.role == Role::Integration).await?;
+    db.transaction(move |conn| create_account(conn, &caller, new, hashed)).await
+}
+
+/// Creates an account with secrets hashed beforehand; for a service account also returns its client
+/// secret (shown once). The caller can only create accounts within its own reach.
 pub fn create_account(
     conn: &mut AnyConnection,
     caller: &Caller,
     new: NewAccount,
+    hashed: Hashed,
 ) -> Result<(AccountRow, Option<String>), ApiError> {
     let mut errors = Vec::new();
     if let Err(m) = check_username(&new.username) {
@@ -251,8 +296,7 @@ pub fn create_account(
     if store::find_by_username(conn, &new.username)?.is_some() {
         return Err(ApiError::Conflict(format!("the username {} is taken", new.username)));
     }
-    let client_secret = service.then(|| random_hex(24));
-    let hash = |s: &str| password::hash(s).map_err(ApiError::internal);
+    let (client_secret, client_secret_hash) = hashed.client_secret.filter(|_| service).unzip();
     let now = db::now();
     let row = AccountRow {
         id: db::new_id(),
@@ -261,8 +305,8 @@ pub fn create_account(
         role: new.role.as_str().into(),
         home_cell: new.home_cell,
         scopes: scopes_text(&new.scopes),
-        password_hash: new.password.as_deref().map(hash).transpose()?,
-        client_secret_hash: client_secret.as_deref().map(hash).transpose()?,
+        password_hash: hashed.password_hash.filter(|_| !service),
+        client_secret_hash,
         active: true,
         version: 1,
         created_at: now,
@@ -284,6 +328,18 @@ pub struct AccountChanges {
     pub password: Option<String>,
 }
 
+/// Changes an account (use case for the API: a new password is hashed first, then one transaction).
+pub async fn update(
+    db: &Db,
+    caller: Caller,
+    id: String,
+    if_match: IfMatch,
+    changes: AccountChanges,
+) -> Result<AccountRow, ApiError> {
+    let hashed = Hashed::off_thread(changes.password.clone(), false).await?;
+    db.transaction(move |conn| update_account(conn, &caller, &id, if_match, changes, hashed)).await
+}
+
 /// Changes an account the caller may administer (see [`visible_account`]), within the caller's reach.
 pub fn update_account(
     conn: &mut AnyConnection,
@@ -291,6 +347,7 @@ pub fn update_account(
     id: &str,
     if_match: IfMatch,
     changes: AccountChanges,
+    hashed: Hashed,
 ) -> Result<AccountRow, ApiError> {
     let (mut row, _) = visible_account(conn, caller, id)?;
     if_match.check(row.version)?;
@@ -343,8 +400,8 @@ pub fn update_account(
     if let Some(name) = changes.display_name {
         row.display_name = name.trim().to_owned();
     }
-    if let Some(p) = changes.password {
-        row.password_hash = Some(password::hash(&p).map_err(ApiError::internal)?);
+    if changes.password.is_some() {
+        row.password_hash = hashed.password_hash;
     }
     row.role = role.as_str().into();
     row.home_cell = home;
@@ -374,14 +431,24 @@ pub fn update_account(
     Ok(row)
 }
 
-/// A new client secret for a service account the caller may administer (shown once).
-pub fn rotate_secret(conn: &mut AnyConnection, caller: &Caller, id: &str) -> Result<(AccountRow, String), ApiError> {
+/// A new client secret for a service account the caller may administer (shown once); hashed first.
+pub async fn rotate(db: &Db, caller: Caller, id: String) -> Result<(AccountRow, String), ApiError> {
+    let hashed = Hashed::off_thread(None, true).await?;
+    db.transaction(move |conn| rotate_secret(conn, &caller, &id, hashed)).await
+}
+
+pub fn rotate_secret(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    id: &str,
+    hashed: Hashed,
+) -> Result<(AccountRow, String), ApiError> {
     let (mut row, home_path) = visible_account(conn, caller, id)?;
     if row.role != Role::Integration.as_str() {
         return Err(ApiError::Conflict("only service accounts have a client secret".into()));
     }
-    let secret = random_hex(24);
-    row.client_secret_hash = Some(password::hash(&secret).map_err(ApiError::internal)?);
+    let (secret, hash) = hashed.client_secret.ok_or_else(|| ApiError::internal("no client secret was made"))?;
+    row.client_secret_hash = Some(hash);
     row.version += 1;
     row.updated_at = db::now();
     store::update_account(conn, &row)?;

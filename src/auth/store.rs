@@ -135,53 +135,46 @@ pub fn revoke_all_of(conn: &mut AnyConnection, account_id: &str, now: NaiveDateT
         .execute(conn)
 }
 
-/// Failures counted for `subject` in the window that started at `since` or later.
-pub fn failures_since(
-    conn: &mut AnyConnection,
-    subject: &str,
-    since: NaiveDateTime,
-) -> QueryResult<Option<(i32, NaiveDateTime)>> {
-    sign_in_failures::table
-        .filter(sign_in_failures::subject.eq(subject))
-        .filter(sign_in_failures::window_start.ge(since))
-        .select((sign_in_failures::failures, sign_in_failures::window_start))
-        .first(conn)
-        .optional()
+/// An attempt counted against a subject, and the start of its window.
+#[derive(Debug, QueryableByName)]
+pub struct Attempts {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub failures: i32,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    pub window_start: NaiveDateTime,
 }
 
-/// Counts one failure, opening a new window when the old one has passed.
-pub fn record_failure(
+/// Counts one sign-in attempt for `subject` before its secret is checked, in one atomic statement, so
+/// parallel guesses cannot pass the limit: the count goes up first, and only attempts within the limit
+/// are checked. A window that started before `since` starts afresh at `now`.
+pub fn count_attempt(
     conn: &mut AnyConnection,
     subject: &str,
-    since: NaiveDateTime,
     now: NaiveDateTime,
-) -> QueryResult<()> {
-    let bumped = diesel::update(sign_in_failures::table)
-        .filter(sign_in_failures::subject.eq(subject))
-        .filter(sign_in_failures::window_start.ge(since))
-        .set(sign_in_failures::failures.eq(sign_in_failures::failures + 1))
-        .execute(conn)?;
-    if bumped == 0 {
-        clear_failures(conn, subject)?;
-        let inserted = diesel::insert_into(sign_in_failures::table)
-            .values((
-                sign_in_failures::subject.eq(subject),
-                sign_in_failures::failures.eq(1),
-                sign_in_failures::window_start.eq(now),
-            ))
-            .execute(conn);
-        // A concurrent failure opened the window first: count this one in it.
-        if let Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) =
-            inserted
-        {
-            diesel::update(sign_in_failures::table.filter(sign_in_failures::subject.eq(subject)))
-                .set(sign_in_failures::failures.eq(sign_in_failures::failures + 1))
-                .execute(conn)?;
-        } else {
-            inserted?;
-        }
-    }
-    Ok(())
+    since: NaiveDateTime,
+) -> QueryResult<Attempts> {
+    use diesel::sql_types::{Text, Timestamp};
+    // Placeholders in order of first use: SQLite numbers them by appearance.
+    diesel::sql_query(
+        "INSERT INTO sign_in_failures (subject, failures, window_start) VALUES ($1, 1, $2) \
+         ON CONFLICT (subject) DO UPDATE SET \
+         failures = CASE WHEN sign_in_failures.window_start < $3 THEN 1 ELSE sign_in_failures.failures + 1 END, \
+         window_start = CASE WHEN sign_in_failures.window_start < $3 THEN $2 ELSE sign_in_failures.window_start END \
+         RETURNING failures, window_start",
+    )
+    .bind::<Text, _>(subject)
+    .bind::<Timestamp, _>(now)
+    .bind::<Timestamp, _>(since)
+    .get_result(conn)
+}
+
+/// Takes back an attempt that turned out to be a success.
+pub fn uncount_attempt(conn: &mut AnyConnection, subject: &str) -> QueryResult<()> {
+    diesel::update(sign_in_failures::table.filter(sign_in_failures::subject.eq(subject)))
+        .filter(sign_in_failures::failures.gt(0))
+        .set(sign_in_failures::failures.eq(sign_in_failures::failures - 1))
+        .execute(conn)
+        .map(drop)
 }
 
 pub fn clear_failures(conn: &mut AnyConnection, subject: &str) -> QueryResult<()> {

@@ -28,6 +28,9 @@ pub struct Claims {
     pub jti: String,
 }
 
+/// Clock difference tolerated between instances, in seconds (documented in the README).
+const LEEWAY_SECS: u64 = 30;
+
 /// The keys this instance signs and verifies with.
 pub struct TokenKeys {
     algorithm: Algorithm,
@@ -106,18 +109,29 @@ impl TokenKeys {
         if header.alg != self.algorithm {
             return Err(format!("algorithm {:?} is not accepted", header.alg));
         }
-        let kid = match self.algorithm {
-            Algorithm::HS256 => None,
-            _ => Some(header.kid.ok_or("the token has no kid")?),
+        let kid = match (self.algorithm, header.kid) {
+            // This service signs HS256 tokens without a kid: one that names a key was made elsewhere.
+            (Algorithm::HS256, Some(_)) => return Err("unknown kid".into()),
+            (Algorithm::HS256, None) => None,
+            (_, kid) => Some(kid.ok_or("the token has no kid")?),
         };
         let key = self.verifying.get(&kid).ok_or("unknown kid")?;
         let mut validation = Validation::new(self.algorithm);
-        validation.leeway = 30;
+        validation.leeway = LEEWAY_SECS;
         validation.validate_nbf = true;
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-        decode::<Claims>(token, key, &validation).map(|data| data.claims).map_err(|e| e.to_string())
+        let claims = decode::<Claims>(token, key, &validation).map(|data| data.claims).map_err(|e| e.to_string())?;
+        // The library's time checks are coarser than documented; hold tokens to exactly the leeway.
+        let now = chrono::Utc::now().timestamp() as u64;
+        if claims.exp + LEEWAY_SECS <= now {
+            return Err("the token has expired".into());
+        }
+        if claims.nbf > now + LEEWAY_SECS {
+            return Err("the token is not valid yet".into());
+        }
+        Ok(claims)
     }
 }
 
@@ -159,4 +173,47 @@ pub fn token_digest(token: &str) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+
+    const SECRET: &str = "unit-test-secret-unit-test-secret-0123456789";
+
+    fn keys() -> TokenKeys {
+        let settings = Settings { jwt_secret: Some(Secret::new(SECRET)), ..Settings::default() };
+        TokenKeys::load(&settings).unwrap()
+    }
+
+    fn token(expired_secs_ago: i64, kid: Option<&str>) -> String {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: "a".into(),
+            iss: "airgrid".into(),
+            aud: "airgrid".into(),
+            exp: (now - expired_secs_ago) as u64,
+            nbf: (now - 900) as u64,
+            iat: (now - 900) as u64,
+            jti: "j".into(),
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = kid.map(str::to_owned);
+        encode(&header, &claims, &EncodingKey::from_secret(SECRET.as_bytes()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn expiry_is_held_to_the_documented_leeway() {
+        let keys = keys();
+        assert!(keys.verify(&token(-60, None)).is_ok(), "valid");
+        assert!(keys.verify(&token(20, None)).is_ok(), "expired within the leeway");
+        assert!(keys.verify(&token(31, None)).is_err(), "expired beyond the leeway");
+        assert!(keys.verify(&token(45, None)).is_err(), "expired beyond the leeway");
+    }
+
+    #[test]
+    fn hs256_tokens_naming_a_key_are_refused() {
+        assert_eq!(keys().verify(&token(-60, Some("other"))).unwrap_err(), "unknown kid");
+    }
 }

@@ -50,7 +50,10 @@ pub fn seed_demo_accounts(db: &Db) -> Result<Vec<(String, Option<String>)>, BoxE
             scopes: if role == Role::Integration { vec![Permission::GridRead] } else { Vec::new() },
             password: (!password.is_empty()).then(|| password.into()),
         };
-        let (_, secret) = conn.transaction(|c| auth::service::create_account(c, &Caller::system(), new))?;
+        let (_, secret) = conn.transaction(|c| {
+            let hashed = auth::service::Hashed::for_account(&new)?;
+            auth::service::create_account(c, &Caller::system(), new, hashed)
+        })?;
         created.push((username.to_owned(), secret));
     }
     Ok(created)

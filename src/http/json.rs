@@ -114,7 +114,14 @@ fn shape_error(path: &str, e: &serde_json::Error) -> ApiError {
         None if path == "." => "body".to_owned(),
         None => path.to_owned(),
     };
-    let message = if message.starts_with("missing field") { "is required" } else { message };
+    let message = if message.starts_with("missing field") {
+        "is required"
+    } else if message.contains("did not match any variant of untagged enum") {
+        // serde names the Rust type; say what the client can act on.
+        "does not match any of the accepted forms (see the request schema)"
+    } else {
+        message
+    };
     ApiError::validation(vec![FieldError::new(field, message)])
 }
 
@@ -148,6 +155,21 @@ mod tests {
         assert_eq!(field_of(r#"{"level": 1}"#), ("code".into(), "is required".into()));
         assert_eq!(field_of(r#"{"code": "x", "level": 900}"#).0, "level");
         assert_eq!(field_of(r#"{"code": "x", "level": 1, "inner": {}}"#).0, "inner.name");
+    }
+
+    #[test]
+    fn no_rust_type_names_reach_the_client() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(untagged)]
+        #[allow(dead_code)]
+        enum Either {
+            A { a: u8 },
+            B { b: u8 },
+        }
+        match parse_json::<Either>(br#"{"c": 1}"#).unwrap_err() {
+            ApiError::Validation { errors, .. } => assert!(!errors[0].message.contains("Either"), "{errors:?}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -18,10 +18,14 @@ use crate::error::ApiError;
 
 /// Extractor settings that turn the framework's query and path errors into problems.
 pub fn extractor_config(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        web::QueryConfig::default()
-            .error_handler(|err, _| ApiError::InvalidParameter { detail: format!("query string: {err}") }.into()),
-    )
+    cfg.app_data(web::QueryConfig::default().error_handler(|err, _| {
+        // Not the framework's wording ("Query deserialize error: …"): the cause alone.
+        let cause = match &err {
+            actix_web::error::QueryPayloadError::Deserialize(e) => e.to_string(),
+            other => other.to_string(),
+        };
+        ApiError::InvalidParameter { detail: format!("query string: {cause}") }.into()
+    }))
     .app_data(
         web::PathConfig::default()
             .error_handler(|err, _| ApiError::InvalidParameter { detail: format!("path: {err}") }.into()),

@@ -314,6 +314,53 @@ async fn repeated_failures_from_one_address_are_throttled() {
     sign_in(&app, "worker-1", TEST_PASSWORD).await.assert_problem(429, "too-many-requests");
 }
 
+/// Parallel guesses cannot pass the limit: each attempt is counted before its password is checked.
+#[actix_web::test]
+async fn parallel_guesses_get_exactly_the_allowed_tries() {
+    let app = with_root(spawn_app_with(|s| s.sign_in_max_failures_per_account = 5).await).await;
+    app.account_named("worker-1", Role::Viewer, Some("root")).await;
+    let guesses = (0..12).map(|i| {
+        let app = &app;
+        async move { sign_in(app, "worker-1", &format!("Wrong-password-{i}")).await }
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let refused = answers.iter().filter(|r| r.status.as_u16() == 401).count();
+    let throttled = answers.iter().filter(|r| r.status.as_u16() == 429).count();
+    assert_eq!((refused, throttled), (5, 7));
+    // A success takes its own attempt back for the address, and clears the account's count.
+    sign_in(&app, "worker-1", TEST_PASSWORD).await.assert_problem(429, "too-many-requests");
+}
+
+async fn sign_in_via(app: &TestApp, forwarded_for: &str, username: &str) -> crate::helpers::TestResponse {
+    let req = app.anonymous(Method::POST, TOKEN).insert_header(("X-Forwarded-For", forwarded_for));
+    let body = json!({"username": username, "password": "Wrong-password-1"}).to_string();
+    app.send_body(req.content_type("application/json"), body).await
+}
+
+/// Behind a load balancer every client shares the balancer's address: the forwarded client address is
+/// throttled instead, but only when the peer is a configured proxy (anyone can send the header).
+#[actix_web::test]
+async fn behind_a_trusted_proxy_each_client_is_throttled_on_its_own() {
+    let proxied = |s: &mut airgrid::config::Settings| {
+        s.sign_in_max_failures_per_address = 2;
+        s.trusted_proxies = "127.0.0.1, 10.0.0.0/8".into();
+    };
+    let app = with_root(spawn_app_with(proxied).await).await;
+    for i in 0..2 {
+        sign_in_via(&app, "203.0.113.7, 10.1.2.3", &format!("guess-{i}")).await.assert_problem(401, "unauthorized");
+    }
+    sign_in_via(&app, "203.0.113.7", "guess-x").await.assert_problem(429, "too-many-requests");
+    // Another client behind the same balancer is not locked out.
+    sign_in_via(&app, "198.51.100.9", "guess-y").await.assert_problem(401, "unauthorized");
+
+    // Without trusted proxies the header is ignored: forging it does not escape the limit.
+    let app = with_root(spawn_app_with(|s| s.sign_in_max_failures_per_address = 2).await).await;
+    for i in 0..2 {
+        sign_in_via(&app, &format!("203.0.113.{i}"), &format!("guess-{i}")).await.assert_problem(401, "unauthorized");
+    }
+    sign_in_via(&app, "203.0.113.99", "guess-z").await.assert_problem(429, "too-many-requests");
+}
+
 #[actix_web::test]
 async fn the_cli_creates_the_first_administrator() {
     let app = with_root(spawn_app().await).await;

@@ -102,3 +102,42 @@ async fn server_errors_reveal_nothing_internal() {
     assert!(!text.contains("grid_cells") && !text.contains("table") && !text.contains("sql"), "{text}");
     assert!(res.header("x-request-id").is_some(), "the request id lets operators find the logged cause");
 }
+
+/// A 503 says what to do, never which host, port, user or file the database is.
+#[actix_web::test]
+async fn unavailable_reveals_nothing_internal() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.pool_max_size = Some(1);
+        s.pool_timeout_secs = 1;
+    })
+    .await;
+    let mut conn = airgrid::db::AnyConnection::open(&app.database_url).unwrap();
+    let res = match &app.database_url {
+        // Cut the pool off: its connections are killed and no new one is let in.
+        airgrid::config::DatabaseUrl::Postgres(_) => {
+            conn.batch_execute(
+                "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I CONNECTION LIMIT 0', current_database()); END $$; \
+                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid();",
+            )
+            .unwrap();
+            let res = app.get(&format!("{CELLS}/210100")).await;
+            conn.batch_execute(
+                "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I CONNECTION LIMIT -1', current_database()); END $$;",
+            )
+            .unwrap();
+            res
+        }
+        // SQLite cannot be cut off from outside; pending migrations give the 503 instead.
+        airgrid::config::DatabaseUrl::Sqlite(_) => {
+            conn.revert_all().unwrap();
+            app.get("/readyz").await
+        }
+    };
+    let problem = res.assert_problem(503, "unavailable");
+    let text = problem.to_string().to_lowercase();
+    for secret in ["127.0.0.1", "5432", "airgrid_test", "fatal", "connection to server", ".db", "migration"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    assert!(res.header("retry-after").is_some());
+}

@@ -204,8 +204,11 @@ impl TestApp {
             scopes: Vec::new(),
             password: (role != Role::Integration).then(|| TEST_PASSWORD.into()),
         };
-        let (row, _) = airgrid::auth::service::create_account(&mut conn, &airgrid::auth::Caller::system(), new)
-            .expect("account created");
+        let (row, _) = {
+            let hashed = airgrid::auth::service::Hashed::for_account(&new).unwrap();
+            airgrid::auth::service::create_account(&mut conn, &airgrid::auth::Caller::system(), new, hashed)
+        }
+        .expect("account created");
         (row.id.clone(), self.keys.issue(&row.id).unwrap())
     }
 
