@@ -60,6 +60,7 @@ impl Application {
             tracing::info!(?applied, "applied database migrations");
         }
         let snapshot = grid::live::Snapshot::load(&mut conn, settings.today())?;
+        let token_keys = web::Data::new(auth::tokens::TokenKeys::load(&settings, &mut conn)?);
         drop(conn);
         tracing::info!(cells = snapshot.index.len(), "grid index built");
         let live = web::Data::new(grid::live::LiveIndex::new(
@@ -81,7 +82,6 @@ impl Application {
             ],
         ));
         let metrics = ops::metrics(&db)?;
-        let token_keys = web::Data::new(auth::tokens::TokenKeys::load(&settings)?);
         let openapi = Arc::new(openapi);
         let body_limit = BodyLimit { json: settings.body_limit_bytes, bulk: settings.import_body_limit_bytes };
         let purge_every = Duration::from_secs(settings.idempotency_ttl_secs.clamp(1, 600));

@@ -5,15 +5,16 @@
 //! `iss` and `aud` are checked with a 30 s leeway.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
+use diesel::prelude::*;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::{JwtAlgorithm, Settings};
-use crate::db::BoxError;
+use crate::db::{AnyConnection, BoxError};
+use crate::with_inner;
 
 /// What an access token says.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -44,12 +45,13 @@ pub struct TokenKeys {
 }
 
 impl TokenKeys {
-    pub fn load(settings: &Settings) -> Result<Self, BoxError> {
+    /// The configured keys; without a configured secret, the shared one kept in the database.
+    pub fn load(settings: &Settings, conn: &mut AnyConnection) -> Result<Self, BoxError> {
         let (algorithm, signing, signing_kid, verifying) = match settings.jwt_algorithm {
             JwtAlgorithm::HS256 => {
                 let secret = match &settings.jwt_secret {
                     Some(secret) => secret.expose().as_bytes().to_vec(),
-                    None => generated_secret(&settings.data_dir)?,
+                    None => shared_secret(conn, &settings.data_dir)?,
                 };
                 let verifying = HashMap::from([(None, DecodingKey::from_secret(&secret)?)]);
                 (Algorithm::HS256, EncodingKey::from_secret(&secret)?, None, verifying)
@@ -135,28 +137,24 @@ impl TokenKeys {
     }
 }
 
-/// The HMAC secret kept in the data directory, created on first start (never logged).
-fn generated_secret(data_dir: &Path) -> Result<Vec<u8>, BoxError> {
-    let path = data_dir.join("jwt-secret");
-    if let Ok(existing) = std::fs::read(&path) {
-        return Ok(existing);
+/// The HMAC secret every instance on this database shares, made by the first one to start (never
+/// logged). A secret an earlier version kept in the data directory is adopted, so its tokens stay valid.
+fn shared_secret(conn: &mut AnyConnection, data_dir: &Path) -> Result<Vec<u8>, BoxError> {
+    use crate::db::schema::service_secrets as secrets;
+    let earlier = std::fs::read_to_string(data_dir.join("jwt-secret")).ok().filter(|s| s.len() >= 32);
+    let candidate = earlier.unwrap_or_else(|| random_hex(48));
+    let row = (secrets::name.eq("jwt"), secrets::value.eq(&candidate), secrets::created_at.eq(crate::db::now()));
+    // Two instances starting together: the first insert wins, both read it back.
+    let inserted = with_inner!(&mut *conn, |c| diesel::insert_into(secrets::table)
+        .values(row)
+        .on_conflict(secrets::name)
+        .do_nothing()
+        .execute(c))?;
+    if inserted == 1 {
+        tracing::info!("generated the token signing secret shared by every instance");
     }
-    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
-    let secret = random_hex(48).into_bytes();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(&path) {
-        Ok(mut file) => {
-            file.write_all(&secret)?;
-            tracing::info!(path = %path.display(), "generated a token signing secret");
-            Ok(secret)
-        }
-        // Another process created it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(std::fs::read(&path)?),
-        Err(e) => Err(format!("cannot write {}: {e}", path.display()).into()),
-    }
+    let value: String = secrets::table.filter(secrets::name.eq("jwt")).select(secrets::value).first(conn)?;
+    Ok(value.into_bytes())
 }
 
 /// `bytes` random bytes from the operating system, hex-encoded.
@@ -184,7 +182,8 @@ mod tests {
 
     fn keys() -> TokenKeys {
         let settings = Settings { jwt_secret: Some(Secret::new(SECRET)), ..Settings::default() };
-        TokenKeys::load(&settings).unwrap()
+        let mut conn = AnyConnection::open(&crate::config::DatabaseUrl::Sqlite(":memory:".into())).unwrap();
+        TokenKeys::load(&settings, &mut conn).unwrap()
     }
 
     fn token(expired_secs_ago: i64, kid: Option<&str>) -> String {

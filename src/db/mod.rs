@@ -158,7 +158,10 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        actix_web::web::block(move || f(&mut *pool.get()?)).await?
+        // The request's span (with its request id) follows the work onto the blocking thread, so slow
+        // queries and service logs name the request.
+        let span = tracing::Span::current();
+        actix_web::web::block(move || span.in_scope(|| f(&mut *pool.get()?))).await?
     }
 
     /// Runs `f` inside one transaction: everything it writes lands, or nothing does.
@@ -212,4 +215,27 @@ pub fn now() -> chrono::NaiveDateTime {
 /// A new time-ordered identifier.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Instrument;
+
+    use super::*;
+
+    /// Logs written on the blocking thread (slow queries, services) carry the request's span and id.
+    #[actix_web::test]
+    async fn blocking_work_runs_in_the_callers_span() {
+        // Spans are only recorded under a subscriber; a bare registry is enough (other tests may have set one).
+        let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
+        let dir = tempfile::tempdir().unwrap();
+        let settings =
+            Settings { database_url: DatabaseUrl::Sqlite(dir.path().join("span.db")), ..Settings::default() };
+        let db = Db::connect(&settings).unwrap();
+        let span = tracing::info_span!("request", request_id = "r-42");
+        let id = span.id();
+        let seen = db.run(|_| Ok(tracing::Span::current().id())).instrument(span).await.unwrap();
+        assert!(id.is_some());
+        assert_eq!(seen, id);
+    }
 }

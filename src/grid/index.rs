@@ -48,7 +48,6 @@ pub struct GridIndex {
     parents: Vec<Option<u32>>,
     /// One tree per level, deepest first, so big outlines never slow down finding a community.
     levels: Vec<RTree<Entry>>,
-    by_code: HashMap<CellCode, u32>,
 }
 
 impl GridIndex {
@@ -71,7 +70,7 @@ impl GridIndex {
                 RTree::bulk_load(entries)
             })
             .collect();
-        Self { cells, areas, parents, levels, by_code }
+        Self { cells, areas, parents, levels }
     }
 
     pub fn len(&self) -> usize {
@@ -108,10 +107,6 @@ impl GridIndex {
         }
         chain.reverse();
         chain
-    }
-
-    pub fn get(&self, code: &CellCode) -> Option<&IndexedCell> {
-        self.by_code.get(code).map(|&i| &self.cells[i as usize])
     }
 }
 

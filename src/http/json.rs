@@ -28,32 +28,35 @@ pub struct Json<T>(pub T);
 #[derive(Debug)]
 pub struct BulkJson<T>(pub T);
 
-impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+impl<T: DeserializeOwned + Send + 'static> FromRequest for Json<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req.app_data::<BodyLimit>().map_or(1024 * 1024, |l| l.json);
-        let body = read_json(req, payload, limit);
+        let body = read_json(req, payload, limit, false);
         Box::pin(async move { body.await.map(Json) })
     }
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for BulkJson<T> {
+impl<T: DeserializeOwned + Send + 'static> FromRequest for BulkJson<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req.app_data::<BodyLimit>().map_or(64 * 1024 * 1024, |l| l.bulk);
-        let body = read_json(req, payload, limit);
+        let body = read_json(req, payload, limit, true);
         Box::pin(async move { body.await.map(BulkJson) })
     }
 }
 
-fn read_json<T: DeserializeOwned + 'static>(
+/// Reads and parses the body; `off_thread` parses on the blocking pool (bulk bodies of many megabytes
+/// must not hold up an async worker).
+fn read_json<T: DeserializeOwned + Send + 'static>(
     req: &HttpRequest,
     payload: &mut Payload,
     limit: usize,
+    off_thread: bool,
 ) -> impl Future<Output = Result<T, ApiError>> + 'static {
     let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let declared_length =
@@ -77,7 +80,7 @@ fn read_json<T: DeserializeOwned + 'static>(
             }
             body.extend_from_slice(&chunk);
         }
-        parse_json(&body)
+        if off_thread { actix_web::web::block(move || parse_json(&body)).await? } else { parse_json(&body) }
     }
 }
 

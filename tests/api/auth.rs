@@ -472,3 +472,32 @@ async fn the_demo_seed_gives_a_working_quick_start() {
     let codes: Vec<&str> = located["cells"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["210100", "210102", "210102022", "210102022022"]);
 }
+
+/// Instances on one database that were given no secret share the one the first of them made, so behind
+/// a load balancer a token from one works on every other.
+#[actix_web::test]
+async fn instances_without_a_configured_secret_share_one() {
+    let (first_dir, second_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first_data = first_dir.path().to_owned();
+    let app = with_root(
+        spawn_app_with(|s| {
+            s.jwt_secret = None;
+            s.data_dir = first_data;
+        })
+        .await,
+    )
+    .await;
+    let second_data = second_dir.path().to_owned();
+    let second = crate::helpers::spawn_instance_on(&app, |s| {
+        s.jwt_secret = None;
+        s.data_dir = second_data;
+    })
+    .await;
+    app.account_named("worker-1", Role::Viewer, Some("root")).await;
+    let res = sign_in(&app, "worker-1", TEST_PASSWORD).await;
+    res.assert_status(200);
+    let token = res.json()["access_token"].as_str().unwrap().to_owned();
+    second.get_as(&token, "/api/v1/auth/me").await.assert_status(200);
+    let res = sign_in(&second, "worker-1", TEST_PASSWORD).await;
+    app.get_as(res.json()["access_token"].as_str().unwrap(), "/api/v1/auth/me").await.assert_status(200);
+}

@@ -158,8 +158,9 @@ async fn start(database_url: DatabaseUrl, configure: impl FnOnce(&mut Settings),
     let mut settings = test_settings(database_url.clone());
     configure(&mut settings);
     airgrid::telemetry::init(&settings);
-    let keys = Arc::new(TokenKeys::load(&settings).expect("token keys"));
-    let app = Application::build(settings).expect("application starts");
+    let app = Application::build(settings.clone()).expect("application starts");
+    let mut conn = AnyConnection::open(&database_url).unwrap();
+    let keys = Arc::new(TokenKeys::load(&settings, &mut conn).expect("token keys"));
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
     let client = awc::Client::builder().timeout(Duration::from_secs(60)).disable_redirects().finish();

@@ -43,3 +43,11 @@ CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
 DROP INDEX grid_cells_path;
 ALTER TABLE grid_cells ALTER COLUMN path TYPE TEXT COLLATE "C";
 CREATE INDEX grid_cells_path ON grid_cells (path);
+
+-- Secrets the service makes for itself and every instance must share (the token signing secret when
+-- none is configured), so that a token from one instance is valid on all.
+CREATE TABLE service_secrets (
+    name       TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);

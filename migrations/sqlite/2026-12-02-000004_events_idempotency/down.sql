@@ -1,2 +1,3 @@
+DROP TABLE service_secrets;
 DROP TABLE idempotency_keys;
 DROP TABLE events;

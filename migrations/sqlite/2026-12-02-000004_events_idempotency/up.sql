@@ -32,3 +32,11 @@ CREATE TABLE idempotency_keys (
     PRIMARY KEY (account_id, key)
 );
 CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
+
+-- Secrets the service makes for itself and every instance must share (the token signing secret when
+-- none is configured), so that a token from one instance is valid on all.
+CREATE TABLE service_secrets (
+    name       TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
