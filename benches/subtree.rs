@@ -114,7 +114,8 @@ fn benches(c: &mut Criterion) {
     let name = "airgrid_bench_subtree";
     let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
     let mut root = AnyConnection::open(&DatabaseUrl::parse(&admin).unwrap()).expect("PostgreSQL reachable");
-    root.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}")).unwrap();
+    root.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
+    root.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
     let mut conn = AnyConnection::open(&DatabaseUrl::parse(&url).unwrap()).unwrap();
     build(&mut conn);
     let explain = "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM grid_cells WHERE level = 4 \

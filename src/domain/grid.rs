@@ -3,6 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -17,9 +18,15 @@ pub struct CellCode(String);
 
 impl CellCode {
     pub fn parse(raw: &str) -> Result<Self, String> {
+        // At least one letter or digit: `.` and `..` would read as paths in URLs and files.
         let valid = (1..=64).contains(&raw.len())
-            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-        if valid { Ok(Self(raw.to_owned())) } else { Err("must be 1–64 letters, digits, '-', '_' or '.'".into()) }
+            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            && raw.bytes().any(|b| b.is_ascii_alphanumeric());
+        if valid {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err("must be 1–64 letters, digits, '-', '_' or '.', with at least one letter or digit".into())
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -123,6 +130,8 @@ pub struct CellShape {
     pub level: Level,
     pub parent: Option<CellCode>,
     pub boundary: Boundary,
+    /// First day the cell applies; never before its parent's.
+    pub valid_from: NaiveDate,
 }
 
 /// One broken rule, naming the cell.
@@ -133,6 +142,7 @@ pub enum Violation {
     UnknownParent { code: String, parent: String },
     Cycle { code: String },
     WrongLevel { code: String, reason: String },
+    StartsBeforeParent { code: String, parent: String, starts: NaiveDate, parent_starts: NaiveDate },
     OutsideParent { code: String, parent: String, share: f64 },
     SiblingOverlap { code: String, other: String, share: f64 },
     InUse { code: String, reason: String },
@@ -147,6 +157,7 @@ impl Violation {
             Self::UnknownParent { .. } => "grid-unknown-parent",
             Self::Cycle { .. } => "grid-cycle",
             Self::WrongLevel { .. } => "grid-wrong-level",
+            Self::StartsBeforeParent { .. } => "grid-starts-before-parent",
             Self::OutsideParent { .. } => "grid-outside-parent",
             Self::SiblingOverlap { .. } => "grid-sibling-overlap",
             Self::InUse { .. } => "grid-cell-in-use",
@@ -160,6 +171,7 @@ impl Violation {
             Self::UnknownParent { .. } => "Parent cell does not exist",
             Self::Cycle { .. } => "Cell hierarchy would contain a cycle",
             Self::WrongLevel { .. } => "Wrong level for the parent",
+            Self::StartsBeforeParent { .. } => "Cell starts before its parent",
             Self::OutsideParent { .. } => "Cell lies outside its parent",
             Self::SiblingOverlap { .. } => "Cell overlaps a sibling",
             Self::InUse { .. } => "Cell is still in use",
@@ -182,6 +194,7 @@ impl Violation {
             | Self::UnknownParent { code, .. }
             | Self::Cycle { code }
             | Self::WrongLevel { code, .. }
+            | Self::StartsBeforeParent { code, .. }
             | Self::OutsideParent { code, .. }
             | Self::SiblingOverlap { code, .. }
             | Self::InUse { code, .. } => code,
@@ -199,6 +212,9 @@ impl fmt::Display for Violation {
             }
             Self::Cycle { code } => write!(f, "cell {code}: its parent chain leads back to itself"),
             Self::WrongLevel { code, reason } => write!(f, "cell {code}: {reason}"),
+            Self::StartsBeforeParent { code, parent, starts, parent_starts } => {
+                write!(f, "cell {code} would apply from {starts}, before its parent {parent} (from {parent_starts})")
+            }
             Self::OutsideParent { code, parent, share } => {
                 write!(f, "cell {code}: {:.2}% of its area lies outside its parent {parent}", share * 100.0)
             }
@@ -215,9 +231,12 @@ impl fmt::Display for Violation {
 /// cell must still fit inside it, and its siblings must not overlap it.
 pub fn check(grid: &HashMap<CellCode, CellShape>, changed: &BTreeSet<CellCode>, tol: Tolerances) -> Vec<Violation> {
     let mut children: HashMap<&CellCode, Vec<&CellShape>> = HashMap::new();
+    // Cells without a parent (level 1) are siblings of one another: two cities must not overlap either.
+    let mut roots = Vec::new();
     for cell in grid.values() {
-        if let Some(parent) = &cell.parent {
-            children.entry(parent).or_default().push(cell);
+        match &cell.parent {
+            Some(parent) => children.entry(parent).or_default().push(cell),
+            None => roots.push(cell),
         }
     }
     let mut violations = Vec::new();
@@ -228,9 +247,16 @@ pub fn check(grid: &HashMap<CellCode, CellShape>, changed: &BTreeSet<CellCode>, 
             violations.push(v);
             continue;
         }
-        if let Some(parent) = cell.parent.as_ref().and_then(|p| grid.get(p)) {
+        let parent = cell.parent.as_ref().and_then(|p| grid.get(p));
+        if let Some(parent) = parent {
             violations.extend(outside(cell, parent, tol));
-            for sibling in children.get(&parent.code).into_iter().flatten() {
+        }
+        let siblings = match parent {
+            Some(parent) => children.get(&parent.code),
+            None => Some(&roots),
+        };
+        {
+            for sibling in siblings.into_iter().flatten() {
                 if sibling.code == cell.code {
                     continue;
                 }
@@ -290,6 +316,14 @@ fn check_hierarchy(grid: &HashMap<CellCode, CellShape>, cell: &CellShape) -> Opt
     let Some(parent) = grid.get(parent_code) else {
         return Some(Violation::UnknownParent { code, parent: parent_code.to_string() });
     };
+    if cell.valid_from < parent.valid_from {
+        return Some(Violation::StartsBeforeParent {
+            code,
+            parent: parent.code.to_string(),
+            starts: cell.valid_from,
+            parent_starts: parent.valid_from,
+        });
+    }
     (cell.level.get() != parent.level.get() + 1).then(|| Violation::WrongLevel {
         code,
         reason: format!(
@@ -324,6 +358,7 @@ mod tests {
             level: Level::try_from(level).unwrap(),
             parent: parent.map(|p| CellCode::parse(p).unwrap()),
             boundary: Boundary::parse(&json).unwrap(),
+            valid_from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
         }
     }
 

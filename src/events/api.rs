@@ -88,6 +88,9 @@ pub struct Feed {
     /// Where to continue: pass it as `after`. Never null; on an empty page it is the cursor sent (or the
     /// start), so a consumer keeps polling with it.
     pub next_cursor: String,
+    /// True when nothing more can be read right now. False when the page was full, or when newer events
+    /// have committed but wait behind a transaction still running: read again with `next_cursor`.
+    pub caught_up: bool,
 }
 
 /// Follow the change feed
@@ -121,7 +124,7 @@ pub async fn feed(
     let (filter, limit, wait) = parse(&db, &caller, q).await?;
     let poll = Duration::from_millis(settings.events_poll_interval_ms.max(10));
     let start = filter.after;
-    let rows = follow(&db, filter, limit, wait, poll).await?;
+    let store::Page { rows, caught_up } = follow(&db, filter, limit, wait, poll).await?;
     let next = rows.last().map(|r| (r.tx_id, r.seq)).or(start);
     let next_cursor = cursor::encode(&next.map_or_else(String::new, |(tx, seq)| format!("{tx}.{seq}")));
     let items = rows.into_iter().map(record).collect::<Result<Vec<_>, _>>()?;
@@ -129,7 +132,7 @@ pub async fn feed(
     if let Some(link) = next_link(&req, "after", &next_cursor) {
         res.insert_header((header::LINK, link));
     }
-    Ok(res.json(Feed { items, next_cursor }))
+    Ok(res.json(Feed { items, next_cursor, caught_up }))
 }
 
 async fn parse(db: &Db, caller: &Caller, q: FeedQuery) -> Result<(FeedFilter, i64, Duration), ApiError> {
@@ -204,7 +207,7 @@ async fn follow(
     limit: i64,
     wait: Duration,
     poll: Duration,
-) -> Result<Vec<EventRow>, ApiError> {
+) -> Result<store::Page, ApiError> {
     let deadline = Instant::now() + wait;
     loop {
         // Registered before reading, so a commit between the read and the wait is not missed.
@@ -212,10 +215,10 @@ async fn follow(
         futures_util::pin_mut!(committed);
         committed.as_mut().enable();
         let page = filter.clone();
-        let rows = db.run(move |conn| Ok(store::page(conn, &page, limit)?)).await?;
+        let read = db.run(move |conn| Ok(store::page(conn, &page, limit)?)).await?;
         let left = deadline.saturating_duration_since(Instant::now());
-        if !rows.is_empty() || left.is_zero() {
-            return Ok(rows);
+        if !read.rows.is_empty() || left.is_zero() {
+            return Ok(read);
         }
         let _ = actix_web::rt::time::timeout(left.min(poll), committed).await;
     }

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
+use diesel::sql_types::BigInt;
 
 use crate::db::AnyConnection;
 use crate::db::schema::events;
@@ -64,12 +64,31 @@ pub fn append(conn: &mut AnyConnection, rows: &[NewEventRow]) -> QueryResult<()>
     Ok(())
 }
 
-pub fn page(conn: &mut AnyConnection, f: &FeedFilter, limit: i64) -> QueryResult<Vec<EventRow>> {
+/// A page of the feed and whether the reader has caught up.
+pub struct Page {
+    pub rows: Vec<EventRow>,
+    /// Nothing more to read right now: no readable event after the page, none held back.
+    pub caught_up: bool,
+}
+
+/// Reads up to `limit` events after the filter's position.
+///
+/// On PostgreSQL concurrent transactions commit out of sequence order, so only events of transactions
+/// older than the oldest still running (`pg_snapshot_xmin`) are returned: every event that can still
+/// commit sorts after them, and a cursor never passes it. That horizon is read once, so the page and the
+/// check for held-back events agree on it. It spans the server: a long write in any database holds the
+/// feed back until it ends, and the page then says it is not caught up.
+pub fn page(conn: &mut AnyConnection, f: &FeedFilter, limit: i64) -> QueryResult<Page> {
+    let horizon: Option<i64> = match conn {
+        AnyConnection::Postgresql(c) => {
+            Some(diesel::select(sql::<BigInt>("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")).get_result(c)?)
+        }
+        AnyConnection::Sqlite(_) => None,
+    };
     let mut q =
-        events::table.select(EventRow::as_select()).order((events::tx_id, events::seq)).limit(limit).into_boxed();
-    if let AnyConnection::Postgresql(_) = conn {
-        // Only transactions older than every one still running: nothing can commit before them any more.
-        q = q.filter(sql::<Bool>("tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"));
+        events::table.select(EventRow::as_select()).order((events::tx_id, events::seq)).limit(limit + 1).into_boxed();
+    if let Some(horizon) = horizon {
+        q = q.filter(events::tx_id.lt(horizon));
     }
     if let Some((tx, seq)) = f.after {
         q = q.filter(events::tx_id.gt(tx).or(events::tx_id.eq(tx).and(events::seq.gt(seq))));
@@ -88,5 +107,16 @@ pub fn page(conn: &mut AnyConnection, f: &FeedFilter, limit: i64) -> QueryResult
         let above = events::cell_path.eq_any(ancestors.clone()).and(events::kind.eq_any(about_cell.clone()));
         q = q.filter(below.or(above));
     }
-    q.load(conn)
+    let mut rows: Vec<EventRow> = q.load(conn)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    // Committed events at or past the horizon come after every cursor issued so far; of any type, so
+    // the answer errs only towards "read again".
+    let held_back = match horizon {
+        Some(horizon) => {
+            diesel::select(diesel::dsl::exists(events::table.filter(events::tx_id.ge(horizon)))).get_result(conn)?
+        }
+        None => false,
+    };
+    Ok(Page { rows, caught_up: !more && !held_back })
 }

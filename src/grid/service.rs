@@ -125,7 +125,7 @@ pub fn create_cell(
         return Err(rejected(vec![Violation::DuplicateCode { code: draft.code.to_string() }]));
     }
     let mut grid = neighbourhood(conn, &draft.code, draft.parent.as_ref(), today)?;
-    grid.insert(draft.code.clone(), shape_of(&draft));
+    grid.insert(draft.code.clone(), shape_of(&draft, today));
     check(&grid, [draft.code.clone()].into(), tol)?;
 
     let path = path_under(conn, draft.parent.as_ref(), &draft.code)?;
@@ -161,6 +161,9 @@ pub fn update_cell(
     let mut grid = neighbourhood(conn, code, new_parent.as_ref(), today)?;
     let mut shape = grid.remove(code).map_or_else(|| stored_shape(&row), Ok)?;
     shape.parent = new_parent.clone();
+    if let Some(day) = changes.valid_from {
+        shape.valid_from = day;
+    }
     if let Some((geometry, boundary)) = changes.geometry {
         let before = row.boundary.clone();
         set_boundary(&mut row, &geometry, &boundary);
@@ -339,7 +342,7 @@ pub fn import(
                     summary.created += 1
                 }
                 changed.insert(draft.code.clone());
-                grid.insert(draft.code.clone(), shape_of(draft));
+                grid.insert(draft.code.clone(), shape_of(draft, found.map_or(today, |row| row.valid_from)));
             }
         }
     }
@@ -485,6 +488,11 @@ fn neighbourhood(
         }
         rows.extend(children(conn, parent.as_str(), today)?);
     }
+    if parent.is_none() {
+        // Level-1 cells are one another's siblings.
+        let roots = CellFilter { level: Some(1), as_of: Some(today), ..Default::default() };
+        rows.extend(store::list_cells(conn, &roots, i64::MAX)?);
+    }
     rows.extend(children(conn, code.as_str(), today)?);
     rows.extend(store::find_cell(conn, code.as_str())?);
     let mut grid = HashMap::new();
@@ -541,15 +549,18 @@ pub fn stored_shape(row: &CellRow) -> Result<CellShape, ApiError> {
         level: Level::try_from(i64::from(row.level)).map_err(ApiError::internal)?,
         parent: row.parent_code.as_deref().map(CellCode::parse).transpose().map_err(ApiError::internal)?,
         boundary: Boundary::from_trusted(&geometry).map_err(ApiError::internal)?,
+        valid_from: row.valid_from,
     })
 }
 
-fn shape_of(draft: &CellDraft) -> CellShape {
+/// The shape of a draft that applies from `valid_from` (its own, or the default chosen by the caller).
+fn shape_of(draft: &CellDraft, valid_from: NaiveDate) -> CellShape {
     CellShape {
         code: draft.code.clone(),
         level: draft.level,
         parent: draft.parent.clone(),
         boundary: draft.boundary.clone(),
+        valid_from: draft.valid_from.unwrap_or(valid_from),
     }
 }
 

@@ -62,10 +62,15 @@ pub struct CellFilter {
     pub bbox: Option<[f64; 4]>,
     /// Cells valid on this day; `None` means any day.
     pub as_of: Option<NaiveDate>,
-    /// Codes after this one (cursor).
+    /// Rows after this sort key (cursor): see [`sort_key`].
     pub after: Option<String>,
     /// Only cells a caller with this home-cell path may see: its subtree and its home's ancestors.
     pub visible_from: Option<String>,
+}
+
+/// What a list is ordered by and its cursor continues from: the path for a subtree (`within`), else the code.
+pub fn sort_key(row: &CellRow, subtree: bool) -> String {
+    if subtree { row.path.clone() } else { row.code.clone() }
 }
 
 pub fn find_cell(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<CellRow>> {
@@ -73,7 +78,10 @@ pub fn find_cell(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<Cel
 }
 
 pub fn list_cells(conn: &mut AnyConnection, f: &CellFilter, limit: i64) -> QueryResult<Vec<CellRow>> {
-    let mut q = grid_cells::table.select(CellRow::as_select()).order(grid_cells::code).limit(limit).into_boxed();
+    let mut q = grid_cells::table.select(CellRow::as_select()).limit(limit).into_boxed();
+    // A subtree is listed in tree order (parents first, siblings by code), so the path index serves both
+    // the range and the order; ordering by code instead leads planners to scan the code index.
+    q = if f.within_path.is_some() { q.order(grid_cells::path) } else { q.order(grid_cells::code) };
     if let Some(level) = f.level {
         q = q.filter(grid_cells::level.eq(level));
     }
@@ -104,7 +112,11 @@ pub fn list_cells(conn: &mut AnyConnection, f: &CellFilter, limit: i64) -> Query
         );
     }
     if let Some(after) = &f.after {
-        q = q.filter(grid_cells::code.gt(after.clone()));
+        q = if f.within_path.is_some() {
+            q.filter(grid_cells::path.gt(after.clone()))
+        } else {
+            q.filter(grid_cells::code.gt(after.clone()))
+        };
     }
     if let Some(home) = &f.visible_from {
         let ancestors: Vec<String> = home.split('/').filter(|c| !c.is_empty()).map(str::to_owned).collect();

@@ -45,7 +45,7 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-impl<T: Serialize> Page<T> {
+impl<T> Page<T> {
     /// Builds a page from up to `limit + 1` rows: the extra row only proves there is a next page.
     pub fn from_rows(mut rows: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> String) -> Self {
         let next_cursor = if rows.len() as i64 > limit {
@@ -57,6 +57,13 @@ impl<T: Serialize> Page<T> {
         Self { items: rows, next_cursor }
     }
 
+    /// The same page with its items converted.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor }
+    }
+}
+
+impl<T: Serialize> Page<T> {
     /// The JSON response, with a `Link` header to the next page when there is one.
     pub fn respond(&self, req: &HttpRequest) -> HttpResponse {
         let mut res = HttpResponse::Ok();

@@ -10,28 +10,11 @@ use serde_json::{Value, json};
 use crate::grid_support::{collection, feature, import, patch_cell, retire_cell, send_if_match, small_grid, square};
 use crate::helpers::{TestApp, spawn_app};
 
-const FEED: &str = "/api/v1/events";
-
-/// Every event the caller (admin) can read, following cursors to the end.
 async fn all_events(app: &TestApp, token: Option<&str>, query: &str) -> Vec<Value> {
-    let mut events = Vec::new();
-    let mut after = String::new();
-    loop {
-        let path = format!("{FEED}?limit=7{query}&after={after}");
-        let res = match token {
-            Some(token) => app.get_as(token, &path).await,
-            None => app.get(&path).await,
-        };
-        res.assert_status(200);
-        let body = res.json();
-        let page = body["items"].as_array().unwrap().clone();
-        after = body["next_cursor"].as_str().expect("next_cursor is never null").to_owned();
-        if page.is_empty() {
-            return events;
-        }
-        events.extend(page);
-    }
+    app.read_feed(token, query).await.0
 }
+
+const FEED: &str = "/api/v1/events";
 
 fn types(events: &[Value]) -> Vec<&str> {
     events.iter().map(|e| e["type"].as_str().unwrap()).collect()
@@ -154,17 +137,19 @@ async fn account_changes_are_events_without_secrets() {
 async fn cursors_resume_and_bad_ones_are_refused() {
     let app = spawn_app().await;
     small_grid(&app).await;
+    let (all, end) = app.read_feed(None, "").await;
     let first = app.get(&format!("{FEED}?limit=3")).await;
     first.assert_status(200);
     let body = first.json();
     assert_eq!(body["items"].as_array().unwrap().len(), 3);
     let cursor = body["next_cursor"].as_str().unwrap();
     assert!(first.header("link").unwrap().contains(&format!("after={cursor}")));
+    assert_eq!(body["caught_up"], false, "a full page");
     let rest = app.get(&format!("{FEED}?after={cursor}")).await.json();
-    assert_eq!(rest["items"][0]["seq"].as_i64().unwrap(), body["items"][2]["seq"].as_i64().unwrap() + 1);
-    let end = rest["next_cursor"].as_str().unwrap();
+    assert_eq!(rest["items"], json!(all[3..]));
+    assert_eq!(rest["next_cursor"], end);
     let empty = app.get(&format!("{FEED}?after={end}")).await.json();
-    assert_eq!(empty, json!({"items": [], "next_cursor": end}), "an empty page keeps the cursor");
+    assert_eq!(empty, json!({"items": [], "next_cursor": end, "caught_up": true}), "an empty page keeps the cursor");
 
     app.get(&format!("{FEED}?after=garbage!")).await.assert_problem(400, "invalid-parameter");
     app.get(&format!("{FEED}?wait=61")).await.assert_problem(422, "validation");
@@ -175,7 +160,7 @@ async fn cursors_resume_and_bad_ones_are_refused() {
 async fn a_long_poll_answers_when_an_event_arrives() {
     let app = spawn_app().await;
     small_grid(&app).await;
-    let end = app.get(&format!("{FEED}?limit=1000")).await.json()["next_cursor"].as_str().unwrap().to_owned();
+    let (_, end) = app.read_feed(None, "").await;
     let waiting = format!("{FEED}?after={end}&wait=30");
     let poll = app.get(&waiting);
     let write = async {

@@ -365,26 +365,31 @@ async fn patch_parent_moves_the_cell_and_its_whole_subtree() {
     assert_eq!(list_codes(&app, &format!("{CELLS}/210102001/ancestors")).await, ["210100", "210103", "210102001"]);
     assert_eq!(list_codes(&app, &format!("{CELLS}/210102/children")).await, ["210102002"]);
     assert_eq!(list_codes(&app, &format!("{CELLS}/210103/children")).await, ["210102001", "210103001"]);
-    assert_eq!(list_codes(&app, &format!("{CELLS}?within=210103")).await, ["210102001", "210103", "210103001"]);
+    // Within a subtree, tree order: each cell before its children, siblings by code.
+    assert_eq!(list_codes(&app, &format!("{CELLS}?within=210103")).await, ["210103", "210102001", "210103001"]);
 
-    // A district with streets and a community moves to another city: the whole subtree follows.
-    create_cell_from(
-        &app,
-        &json!({"code": "210200", "name": "Second city", "level": 1, "boundary": rectangle(0.0, 0.0, 8.0, 4.0)}),
-    )
-    .await;
-    patch_cell(&app, "210102", &json!({"parent_code": "210200"})).await.assert_status(200);
+    // A district with streets and a community moves to another city: the whole subtree follows. Cities
+    // do not overlap, so the subtree's boundaries change with it, in one import.
+    let mut city = feature("210200", 1, None, rectangle(8.0, 0.0, 16.0, 4.0));
+    city["properties"]["valid_from"] = json!("2020-01-01");
+    let moved = collection(vec![
+        city,
+        feature("210102", 2, Some("210200"), square(8.0, 0.0, 4.0)),
+        feature("210102002", 3, Some("210102"), square(10.0, 0.0, 2.0)),
+        feature("210102002001", 4, Some("210102002"), square(10.0, 0.0, 1.0)),
+    ]);
+    import(&app, "", serde_json::to_vec(&moved).unwrap()).await.assert_status(200);
     assert_eq!(
         list_codes(&app, &format!("{CELLS}/210102002001/ancestors")).await,
         ["210200", "210102", "210102002", "210102002001"]
     );
     assert_eq!(
         list_codes(&app, &format!("{CELLS}/210200/subtree")).await,
-        ["210102", "210102002", "210102002001", "210200"]
+        ["210200", "210102", "210102002", "210102002001"]
     );
     assert_eq!(
         list_codes(&app, &format!("{CELLS}?within=210100")).await,
-        ["210100", "210102001", "210103", "210103001"]
+        ["210100", "210103", "210102001", "210103001"]
     );
     assert_eq!(list_codes(&app, &format!("{CELLS}?within=210102")).await, ["210102", "210102002", "210102002001"]);
 }
@@ -740,4 +745,32 @@ async fn retiring_before_something_in_the_subtree_starts_is_refused() {
     // Nothing changed; retiring after the start works.
     assert!(app.get("/api/v1/grid/cells/210102").await.json()["valid_to"].is_null());
     retire_cell(&app, "210102", Some("2030-06-01")).await.assert_status(200);
+}
+
+#[actix_web::test]
+async fn integrity_holds_at_the_top_in_time_and_in_codes() {
+    let app = spawn_app().await;
+    small_grid(&app).await;
+    // Two level-1 cells are siblings: a cell covering the world overlaps the city.
+    let world = json!({"code": "world", "name": "World", "level": 1,
+                       "boundary": rectangle(-179.0, -89.0, 179.0, 89.0)});
+    try_create_cell(&app, &world).await.assert_problem(422, "grid-sibling-overlap");
+    let apart = json!({"code": "elsewhere", "name": "Elsewhere", "level": 1, "boundary": square(20.0, 20.0, 1.0)});
+    try_create_cell(&app, &apart).await.assert_status(201);
+
+    // A cell cannot apply before its parent does (every cell of the small grid applies from 2020-01-01).
+    let mut early = new_cell("210103002", 3, Some("210103"), (6.0, 0.0, 1.0));
+    early["valid_from"] = json!("2019-12-31");
+    try_create_cell(&app, &early).await.assert_problem(422, "grid-starts-before-parent");
+    let res = patch_cell(&app, "210102002", &json!({"valid_from": "2019-06-01"})).await;
+    res.assert_problem(422, "grid-starts-before-parent");
+    let res = patch_cell(&app, "210102", &json!({"valid_from": "2021-01-01"})).await;
+    let problem = res.assert_problem(422, "grid-starts-before-parent");
+    assert!(problem["detail"].as_str().unwrap().contains("210102"), "{problem}");
+
+    for code in [".", "..", "-_."] {
+        let cell = new_cell(code, 3, Some("210103"), (6.0, 0.0, 1.0));
+        let problem = try_create_cell(&app, &cell).await.assert_problem(422, "validation");
+        assert_eq!(problem["errors"][0]["field"], "code");
+    }
 }

@@ -243,6 +243,33 @@ impl TestApp {
     pub async fn post_json(&self, path: &str, body: &Value) -> TestResponse {
         read(self.request(Method::POST, path).send_json(body).await.expect("request sent")).await
     }
+
+    /// Every event of the feed (`query` narrows it: `&types=…`), as the holder of `token` or the admin,
+    /// following cursors until the feed says it is caught up; and the cursor after the last event. On
+    /// PostgreSQL a write in another database on the server (a test running beside this one) may hold
+    /// committed events back for a while, so a page that is empty but not caught up is long-polled.
+    pub async fn read_feed(&self, token: Option<&str>, query: &str) -> (Vec<Value>, String) {
+        let mut events = Vec::new();
+        let mut after = String::new();
+        let mut wait = 0;
+        for _ in 0..10_000 {
+            let path = format!("/api/v1/events?limit=7{query}&after={after}&wait={wait}");
+            let res = match token {
+                Some(token) => self.get_as(token, &path).await,
+                None => self.get(&path).await,
+            };
+            res.assert_status(200);
+            let body = res.json();
+            after = body["next_cursor"].as_str().expect("next_cursor is never null").to_owned();
+            let page = body["items"].as_array().unwrap();
+            wait = if page.is_empty() { 1 } else { 0 };
+            events.extend(page.iter().cloned());
+            if body["caught_up"] == true {
+                return (events, after);
+            }
+        }
+        panic!("the feed never caught up");
+    }
 }
 
 async fn read<S>(mut res: awc::ClientResponse<S>) -> TestResponse

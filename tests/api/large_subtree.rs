@@ -46,8 +46,8 @@ async fn a_subtree_of_66_000_cells_is_listed_and_retired_in_one_piece() {
     assert_eq!(within.json()["items"].as_array().unwrap().len(), 5);
 
     retire_cell(&app, "210102001", Some("2026-06-01")).await.assert_status(200);
-    let events = app.get("/api/v1/events?types=grid.cell.retired").await.json();
-    assert_eq!(events["items"][0]["data"]["cells"], COMMUNITIES + 1);
+    let (events, _) = app.read_feed(None, "&types=grid.cell.retired").await;
+    assert_eq!(events[0]["data"]["cells"], COMMUNITIES + 1);
     let after = app.get("/api/v1/grid/cells/210102/subtree?limit=1000&as_of=2026-06-01").await.json();
     let left: Vec<&str> = after["items"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
     assert_eq!(left, ["210102", "210102002", "210102002001"]);

@@ -49,8 +49,7 @@ async fn a_scoped_caller_cannot_act_on_a_cell_that_moves_out_of_its_subtree() {
         match attaching.status.as_u16() {
             // Attached while the street was still in the district: the assignment precedes the move.
             201 => {
-                let feed = app.get("/api/v1/events?types=grid.person.assigned,grid.cell.updated&limit=1000").await;
-                let items = feed.json()["items"].as_array().unwrap().clone();
+                let (items, _) = app.read_feed(None, "&types=grid.person.assigned,grid.cell.updated").await;
                 let id = attaching.json()["id"].as_str().unwrap().to_owned();
                 let seq = |found: Option<&Value>| found.expect("an event")["seq"].as_i64().unwrap();
                 let assigned = seq(items.iter().find(|e| e["subject"] == id.as_str()));

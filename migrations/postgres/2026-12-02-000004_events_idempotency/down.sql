@@ -1,3 +1,4 @@
+DROP INDEX grid_cells_level_path;
 DROP TABLE service_secrets;
 DROP INDEX grid_cells_path;
 ALTER TABLE grid_cells ALTER COLUMN path TYPE TEXT COLLATE "default";

@@ -51,3 +51,6 @@ CREATE TABLE service_secrets (
     value      TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL
 );
+
+-- A level within a subtree ("the communities of this district") is one range of this index.
+CREATE INDEX grid_cells_level_path ON grid_cells (level, path);

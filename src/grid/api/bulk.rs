@@ -17,6 +17,7 @@ use crate::domain::geometry::GeometryJson;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::grid::live::LiveIndex;
 use crate::grid::service::{self, ImportFile, ImportSummary};
+use crate::grid::store;
 
 use crate::http::{BulkJson, cursor, next_href, parse_json};
 
@@ -88,13 +89,14 @@ pub async fn features(
     let (mut filter, within) = cell_filter(query.into_inner(), crs.crs, settings.today())?;
     filter.after = page.cursor.as_deref().map(cursor::decode).transpose()?;
     let seer = caller.clone();
+    let in_tree_order = within.is_some();
     let mut rows = db.run(move |conn| service::list_cells(conn, &seer, filter, within, limit + 1)).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let mut links = Vec::new();
     if let Some(last) = rows.last().filter(|_| more) {
         links.push(
-            json!({"rel": "next", "type": GEO_JSON, "href": next_href(&req, "cursor", &cursor::encode(&last.code))}),
+            json!({"rel": "next", "type": GEO_JSON, "href": next_href(&req, "cursor", &cursor::encode(&store::sort_key(last, in_tree_order)))}),
         );
     }
     let features = rows

@@ -18,7 +18,7 @@ use crate::domain::grid::{CellCode, Violation};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::grid::live::LiveIndex;
 use crate::grid::service::{self, CellChanges, rejected};
-use crate::grid::store::{CellFilter, CellRow};
+use crate::grid::store::{self, CellFilter, CellRow};
 use crate::http::{IfMatch, Json, Page, PageParams, etag};
 
 /// Filters for cell lists.
@@ -94,14 +94,16 @@ async fn list_page(
     let limit = page.limit()?;
     filter.after = page.after()?;
     let caller = caller.clone();
+    let in_tree_order = within.is_some();
     let rows = db.run(move |conn| service::list_cells(conn, &caller, filter, within, limit + 1)).await?;
-    Ok(Page::from_rows(rows.into_iter().map(CellSummary::from).collect(), limit, |c| c.code.clone()))
+    Ok(Page::from_rows(rows, limit, |row| store::sort_key(row, in_tree_order)).map(CellSummary::from))
 }
 
 /// List grid cells
 ///
-/// Cells valid today (or on `as_of`), ordered by code, without boundaries; filter by level, parent,
-/// subtree, code prefix, name or bounding box. Use `/grid/features` for boundaries as GeoJSON.
+/// Cells valid today (or on `as_of`), ordered by code (with `within`: in tree order, each cell before
+/// its children and siblings by code), without boundaries; filter by level, parent, subtree, code prefix,
+/// name or bounding box. Use `/grid/features` for boundaries as GeoJSON.
 #[utoipa::path(
     operation_id = "list_cells",
     tag = "grid",
@@ -434,7 +436,8 @@ pub async fn children(
 
 /// List a cell's subtree
 ///
-/// The cell and every cell below it valid today (or on `as_of`), ordered by code.
+/// The cell and every cell below it valid today (or on `as_of`), in tree order: each cell before its
+/// children, siblings by code.
 #[utoipa::path(
     operation_id = "list_cell_subtree",
     tag = "grid",
