@@ -1,7 +1,9 @@
 //! Cell boundaries: GeoJSON Polygon or MultiPolygon in WGS-84, parsed once into a checked shape.
 
+use geo::algorithm::sweep::{Cross, Intersections};
 use geo::{
-    Area, BooleanOps, BoundingRect, Coord, Intersects, LineString, MultiPolygon, Point, Polygon, Rect, Validation,
+    Area, BooleanOps, BoundingRect, Coord, CoordinatePosition, Intersects, Line, LineIntersection, LineString,
+    MultiPolygon, Point, Polygon, Rect, coordinate_position::CoordPos,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -52,9 +54,7 @@ impl Boundary {
     /// Parses and fully validates a boundary received from a client.
     pub fn parse(json: &GeometryJson) -> Result<Self, GeometryError> {
         let boundary = Self::from_trusted(json)?;
-        if let Some(problem) = boundary.shape.validation_errors().into_iter().next() {
-            return Err(GeometryError::Invalid(problem.to_string()));
-        }
+        check_simple(&boundary.shape).map_err(|problem| GeometryError::Invalid(problem.into()))?;
         if boundary.area == 0.0 {
             return Err(GeometryError::Invalid("the area is zero".into()));
         }
@@ -183,6 +183,94 @@ impl From<&MultiPolygon<f64>> for GeometryJson {
     }
 }
 
+/// One segment of a boundary and where it sits: polygon, ring, and position in the ring.
+#[derive(Debug, Clone)]
+struct Segment {
+    line: Line<f64>,
+    polygon: usize,
+    ring: usize,
+    index: usize,
+    ring_segments: usize,
+}
+
+impl Cross for Segment {
+    type Scalar = f64;
+
+    fn line(&self) -> Line<f64> {
+        self.line
+    }
+}
+
+impl Segment {
+    /// Consecutive in the same ring (the last segment is next to the first).
+    fn next_to(&self, other: &Segment) -> bool {
+        let gap = self.index.abs_diff(other.index);
+        self.polygon == other.polygon && self.ring == other.ring && (gap == 1 || gap + 1 == self.ring_segments)
+    }
+}
+
+/// The OGC validity a boundary needs, in O(n log n) for n vertices (plus the segment pairs whose x-ranges
+/// overlap) instead of the quadratic pairwise check: a sweep finds every touching pair of segments once.
+/// Rings must be simple; rings and polygons may touch each other only at single points; holes lie inside
+/// their exterior and outside each other; polygons of a MultiPolygon lie outside each other.
+fn check_simple(shape: &MultiPolygon<f64>) -> Result<(), &'static str> {
+    let mut segments = Vec::new();
+    for (p, polygon) in shape.iter().enumerate() {
+        for (r, ring) in std::iter::once(polygon.exterior()).chain(polygon.interiors()).enumerate() {
+            // Repeated positions add nothing to the shape; a zero-length segment would look like a touch.
+            let mut coords: Vec<Coord<f64>> = ring.0.clone();
+            coords.dedup();
+            if coords.len() < 4 {
+                return Err("a ring has fewer than three distinct corners");
+            }
+            let ring_segments = coords.len() - 1;
+            segments.extend(coords.windows(2).enumerate().map(|(index, w)| Segment {
+                line: Line::new(w[0], w[1]),
+                polygon: p,
+                ring: r,
+                index,
+                ring_segments,
+            }));
+        }
+    }
+    for (a, b, hit) in Intersections::from_iter(segments) {
+        match hit {
+            LineIntersection::Collinear { .. } => return Err("boundary segments overlap"),
+            LineIntersection::SinglePoint { is_proper: true, .. } => return Err("boundary segments cross"),
+            // Touching at an end: fine for neighbours in a ring and between different rings.
+            LineIntersection::SinglePoint { .. } if a.next_to(&b) => {}
+            LineIntersection::SinglePoint { .. } if a.polygon == b.polygon && a.ring == b.ring => {
+                return Err("a ring touches itself");
+            }
+            LineIntersection::SinglePoint { .. } => {}
+        }
+    }
+    // No ring crosses another now, so one vertex off the other's boundary tells inside from outside.
+    let inside = |ring: &LineString<f64>, outer: &Polygon<f64>| {
+        ring.coords().map(|c| outer.coordinate_position(c)).find(|pos| *pos != CoordPos::OnBoundary)
+            == Some(CoordPos::Inside)
+    };
+    for polygon in shape {
+        let exterior = Polygon::new(polygon.exterior().clone(), Vec::new());
+        let holes: Vec<Polygon<f64>> =
+            polygon.interiors().iter().map(|h| Polygon::new(h.clone(), Vec::new())).collect();
+        for (i, hole) in holes.iter().enumerate() {
+            if !inside(hole.exterior(), &exterior) {
+                return Err("a hole lies outside its exterior ring");
+            }
+            if holes.iter().enumerate().any(|(j, other)| i != j && inside(hole.exterior(), other)) {
+                return Err("a hole lies inside another hole");
+            }
+        }
+    }
+    for (i, polygon) in shape.iter().enumerate() {
+        if shape.iter().enumerate().any(|(j, other)| i != j && inside(polygon.exterior(), other)) {
+            return Err("polygons of the MultiPolygon overlap");
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +312,62 @@ mod tests {
         let point =
             GeometryJson::Polygon { coordinates: vec![vec![vec![0.0], vec![1.0, 0.0], vec![1.0, 1.0], vec![0.0]]] };
         assert!(matches!(Boundary::parse(&point), Err(GeometryError::BadPosition { .. })));
+    }
+
+    /// A regular polygon of `n` corners: a ring with as many vertices as a detailed real boundary.
+    pub fn circle(n: usize, cx: f64, cy: f64, r: f64) -> Vec<Vec<f64>> {
+        let mut ring: Vec<Vec<f64>> = (0..n)
+            .map(|i| {
+                let a = std::f64::consts::TAU * i as f64 / n as f64;
+                vec![cx + r * a.cos(), cy + r * a.sin()]
+            })
+            .collect();
+        ring.push(ring[0].clone());
+        ring
+    }
+
+    #[test]
+    fn large_rings_are_checked_without_pairwise_comparison() {
+        let big = GeometryJson::Polygon { coordinates: vec![circle(200_000, 123.4, 41.8, 0.3)] };
+        assert!(Boundary::parse(&big).is_ok());
+        // The same ring with one vertex pulled across the ring's far side.
+        let mut crossed = circle(200_000, 123.4, 41.8, 0.3);
+        crossed[100] = vec![123.4 - 0.5, 41.8];
+        let crossed = GeometryJson::Polygon { coordinates: vec![crossed] };
+        assert!(matches!(Boundary::parse(&crossed), Err(GeometryError::Invalid(_))));
+    }
+
+    #[test]
+    fn rings_and_polygons_may_touch_only_at_points() {
+        let outer = vec![vec![0.0, 0.0], vec![4.0, 0.0], vec![4.0, 4.0], vec![0.0, 4.0], vec![0.0, 0.0]];
+        let hole = |pts: &[(f64, f64)]| pts.iter().map(|(x, y)| vec![*x, *y]).collect::<Vec<_>>();
+        let polygon = |rings: Vec<Vec<Vec<f64>>>| Boundary::parse(&GeometryJson::Polygon { coordinates: rings });
+        let inner = hole(&[(1.0, 1.0), (2.0, 1.0), (2.0, 2.0), (1.0, 2.0), (1.0, 1.0)]);
+        assert!(polygon(vec![outer.clone(), inner.clone()]).is_ok());
+        let touching = hole(&[(0.0, 0.0), (1.0, 1.0), (1.0, 0.5), (0.0, 0.0)]);
+        assert!(polygon(vec![outer.clone(), touching]).is_ok(), "a hole may touch its exterior at a point");
+        let outside = hole(&[(5.0, 5.0), (6.0, 5.0), (6.0, 6.0), (5.0, 5.0)]);
+        assert!(polygon(vec![outer.clone(), outside]).is_err());
+        let along = hole(&[(0.0, 1.0), (1.0, 1.0), (1.0, 2.0), (0.0, 2.0), (0.0, 1.0)]);
+        assert!(polygon(vec![outer.clone(), along]).is_err(), "a hole sharing an edge with its exterior");
+        let nested = hole(&[(1.2, 1.2), (1.8, 1.2), (1.8, 1.8), (1.2, 1.2)]);
+        assert!(polygon(vec![outer.clone(), inner, nested]).is_err());
+        let figure_eight = hole(&[(0.0, 0.0), (2.0, 0.0), (1.0, 1.0), (2.0, 2.0), (0.0, 2.0), (1.0, 1.0), (0.0, 0.0)]);
+        assert!(polygon(vec![figure_eight]).is_err(), "a ring touching itself");
+        let spike = hole(&[(0.0, 0.0), (2.0, 0.0), (2.0, 2.0), (2.0, 3.0), (2.0, 2.0), (0.0, 2.0), (0.0, 0.0)]);
+        assert!(polygon(vec![spike]).is_err());
+
+        let multi =
+            |polygons: Vec<Vec<Vec<Vec<f64>>>>| Boundary::parse(&GeometryJson::MultiPolygon { coordinates: polygons });
+        let square_at = |x: f64, y: f64, size: f64| match square(x, y, size) {
+            GeometryJson::Polygon { coordinates } => coordinates,
+            GeometryJson::MultiPolygon { .. } => unreachable!(),
+        };
+        assert!(multi(vec![square_at(0.0, 0.0, 1.0), square_at(1.0, 1.0, 1.0)]).is_ok(), "corners touch");
+        assert!(multi(vec![square_at(0.0, 0.0, 4.0), square_at(1.0, 1.0, 1.0)]).is_err(), "one inside the other");
+        assert!(multi(vec![square_at(0.0, 0.0, 1.0), square_at(1.0, 0.0, 1.0)]).is_err(), "sharing an edge");
+        let with_hole = vec![outer, hole(&[(1.0, 1.0), (3.0, 1.0), (3.0, 3.0), (1.0, 3.0), (1.0, 1.0)])];
+        assert!(multi(vec![with_hole, square_at(1.5, 1.5, 1.0)]).is_ok(), "an island in a lake");
     }
 
     #[test]
