@@ -33,13 +33,21 @@ wrk.body = '{"name": "王丽", "role": "grid_worker"}'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
 local with_key = os.getenv("WITH_KEY") == "1"
+local run = tostring(os.time())
+local threads = 0
 local counter = 0
-local prefix = tostring(math.random(1, 1e9))
-function setup(thread) thread:set("prefix", tostring(math.random(1, 1e9))) end
+-- Each thread gets its own number (`id`), so no two requests share a key.
+function setup(thread)
+    threads = threads + 1
+    thread:set("id", threads)
+end
 function request()
     if not with_key then return wrk.format() end
     counter = counter + 1
-    return wrk.format(nil, nil, {["Idempotency-Key"] = prefix .. "-" .. counter}, nil)
+    local headers = {}
+    for name, value in pairs(wrk.headers) do headers[name] = value end
+    headers["Idempotency-Key"] = run .. "-" .. id .. "-" .. counter
+    return wrk.format(nil, nil, headers, nil)
 end
 function done(summary, latency, requests)
     local non2xx = summary.errors.status

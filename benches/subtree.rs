@@ -120,7 +120,7 @@ fn benches(c: &mut Criterion) {
     build(&mut conn);
     let explain = "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM grid_cells WHERE level = 4 \
                    AND path >= '210100/210107/' AND path < '210100/2101070' AND valid_from <= DATE '2026-01-01' \
-                   AND (valid_to IS NULL OR valid_to > DATE '2026-01-01') ORDER BY code LIMIT 101";
+                   AND (valid_to IS NULL OR valid_to > DATE '2026-01-01') ORDER BY path LIMIT 101";
     let plan = Command::new("psql").args([url.as_str(), "-X", "-q", "-c", explain]).output();
     match plan {
         Ok(out) => println!("PostgreSQL plan, first page:\n{}", String::from_utf8_lossy(&out.stdout)),
