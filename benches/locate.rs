@@ -106,7 +106,7 @@ fn measured(label: &str, build: impl FnOnce() -> GridIndex) -> GridIndex {
 }
 
 fn demo_index() -> GridIndex {
-    let drafts = parse_geojson(DEMO_GRID.as_bytes(), Crs::Wgs84).expect("the demo grid parses");
+    let drafts = parse_geojson(DEMO_GRID.as_bytes(), Crs::Wgs84, usize::MAX).expect("the demo grid parses");
     GridIndex::new(drafts.into_iter().map(IndexedCell::from).collect())
 }
 

@@ -48,6 +48,8 @@ pub struct Settings {
     pub grid_sibling_overlap_tolerance: f64,
     /// How often an instance checks whether another changed the grid, in milliseconds (0 = every locate).
     pub grid_refresh_interval_ms: u64,
+    /// Most positions one cell boundary may have (all its rings together).
+    pub grid_max_vertices: usize,
     /// Where the instance keeps generated files (the token signing secret when none is configured).
     pub data_dir: PathBuf,
     /// Token signing algorithm: `HS256` (shared secret), `EdDSA` or `RS256` (key pair).
@@ -148,6 +150,7 @@ impl Default for Settings {
             grid_outside_parent_tolerance: 0.05,
             grid_sibling_overlap_tolerance: 0.02,
             grid_refresh_interval_ms: 1000,
+            grid_max_vertices: 100_000,
             data_dir: "data".into(),
             jwt_algorithm: JwtAlgorithm::HS256,
             jwt_secret: None,
@@ -223,6 +226,7 @@ impl Settings {
             ("import_body_limit_bytes", self.import_body_limit_bytes as u64),
             ("pool_timeout_secs", self.pool_timeout_secs),
             ("client_request_timeout_secs", self.client_request_timeout_secs),
+            ("grid_max_vertices", self.grid_max_vertices as u64),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError(format!("{name} must be greater than 0")));

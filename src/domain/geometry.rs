@@ -36,6 +36,8 @@ pub enum GeometryError {
     NotFinite { ring: String },
     #[error("{ring} has a coordinate out of range (longitude −180…180, latitude −90…90)")]
     OutOfRange { ring: String },
+    #[error("the boundary has {count} positions; at most {max} are accepted")]
+    TooManyVertices { count: usize, max: usize },
     #[error("the geometry has no polygon")]
     Empty,
     #[error("the geometry is not valid: {0}")]
@@ -51,8 +53,13 @@ pub struct Boundary {
 }
 
 impl Boundary {
-    /// Parses and fully validates a boundary received from a client.
-    pub fn parse(json: &GeometryJson) -> Result<Self, GeometryError> {
+    /// Parses and fully validates a boundary received from a client, of at most `max_vertices`
+    /// positions (counted before any other work).
+    pub fn parse(json: &GeometryJson, max_vertices: usize) -> Result<Self, GeometryError> {
+        let count = json.vertices();
+        if count > max_vertices {
+            return Err(GeometryError::TooManyVertices { count, max: max_vertices });
+        }
         let boundary = Self::from_trusted(json)?;
         check_simple(&boundary.shape).map_err(|problem| GeometryError::Invalid(problem.into()))?;
         if boundary.area == 0.0 {
@@ -150,6 +157,14 @@ fn line_string(positions: &[Vec<f64>], ring: String) -> Result<LineString<f64>, 
 
 impl GeometryJson {
     /// The same geometry with every position passed through `f` (for coordinate-system conversion).
+    /// Number of positions in all rings.
+    pub fn vertices(&self) -> usize {
+        match self {
+            Self::Polygon { coordinates } => coordinates.iter().map(Vec::len).sum(),
+            Self::MultiPolygon { coordinates } => coordinates.iter().flatten().map(Vec::len).sum(),
+        }
+    }
+
     pub fn map_positions(&self, f: impl Fn(f64, f64) -> (f64, f64)) -> Self {
         let ring = |r: &Vec<Vec<f64>>| {
             r.iter()
@@ -275,6 +290,8 @@ fn check_simple(shape: &MultiPolygon<f64>) -> Result<(), &'static str> {
 mod tests {
     use super::*;
 
+    const MAX: usize = 1_000_000;
+
     pub fn square(x0: f64, y0: f64, size: f64) -> GeometryJson {
         let (x1, y1) = (x0 + size, y0 + size);
         GeometryJson::Polygon {
@@ -288,7 +305,7 @@ mod tests {
 
     #[test]
     fn accepts_a_square_and_knows_its_box() {
-        let b = Boundary::parse(&square(123.0, 41.0, 0.5)).unwrap();
+        let b = Boundary::parse(&square(123.0, 41.0, 0.5), MAX).unwrap();
         assert_eq!(b.bbox().min(), Coord { x: 123.0, y: 41.0 });
         assert!(b.covers(123.25, 41.25));
         assert!(b.covers(123.0, 41.2), "the border belongs to the cell");
@@ -298,20 +315,24 @@ mod tests {
     #[test]
     fn rejects_each_kind_of_bad_ring() {
         let unclosed = ring(&[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]);
-        assert!(matches!(Boundary::parse(&unclosed), Err(GeometryError::Unclosed { .. })));
+        assert!(matches!(Boundary::parse(&unclosed, MAX), Err(GeometryError::Unclosed { .. })));
         let short = ring(&[(0.0, 0.0), (1.0, 0.0), (0.0, 0.0)]);
-        assert!(matches!(Boundary::parse(&short), Err(GeometryError::TooFewPositions { count: 3, .. })));
+        assert!(matches!(Boundary::parse(&short, MAX), Err(GeometryError::TooFewPositions { count: 3, .. })));
         let far = ring(&[(0.0, 0.0), (200.0, 0.0), (1.0, 1.0), (0.0, 0.0)]);
-        assert!(matches!(Boundary::parse(&far), Err(GeometryError::OutOfRange { .. })));
+        assert!(matches!(Boundary::parse(&far, MAX), Err(GeometryError::OutOfRange { .. })));
         let bowtie = ring(&[(0.0, 0.0), (1.0, 1.0), (1.0, 0.0), (0.0, 1.0), (0.0, 0.0)]);
-        assert!(matches!(Boundary::parse(&bowtie), Err(GeometryError::Invalid(_))), "{:?}", Boundary::parse(&bowtie));
+        assert!(
+            matches!(Boundary::parse(&bowtie, MAX), Err(GeometryError::Invalid(_))),
+            "{:?}",
+            Boundary::parse(&bowtie, MAX)
+        );
         let nan = ring(&[(0.0, 0.0), (f64::NAN, 0.0), (1.0, 1.0), (0.0, 0.0)]);
-        assert!(matches!(Boundary::parse(&nan), Err(GeometryError::NotFinite { .. })));
+        assert!(matches!(Boundary::parse(&nan, MAX), Err(GeometryError::NotFinite { .. })));
         let flat = ring(&[(0.0, 0.0), (1.0, 0.0), (2.0, 0.0), (0.0, 0.0)]);
-        assert!(Boundary::parse(&flat).is_err());
+        assert!(Boundary::parse(&flat, MAX).is_err());
         let point =
             GeometryJson::Polygon { coordinates: vec![vec![vec![0.0], vec![1.0, 0.0], vec![1.0, 1.0], vec![0.0]]] };
-        assert!(matches!(Boundary::parse(&point), Err(GeometryError::BadPosition { .. })));
+        assert!(matches!(Boundary::parse(&point, MAX), Err(GeometryError::BadPosition { .. })));
     }
 
     /// A regular polygon of `n` corners: a ring with as many vertices as a detailed real boundary.
@@ -329,19 +350,26 @@ mod tests {
     #[test]
     fn large_rings_are_checked_without_pairwise_comparison() {
         let big = GeometryJson::Polygon { coordinates: vec![circle(200_000, 123.4, 41.8, 0.3)] };
-        assert!(Boundary::parse(&big).is_ok());
+        assert!(Boundary::parse(&big, MAX).is_ok());
         // The same ring with one vertex pulled across the ring's far side.
         let mut crossed = circle(200_000, 123.4, 41.8, 0.3);
         crossed[100] = vec![123.4 - 0.5, 41.8];
         let crossed = GeometryJson::Polygon { coordinates: vec![crossed] };
-        assert!(matches!(Boundary::parse(&crossed), Err(GeometryError::Invalid(_))));
+        assert!(matches!(Boundary::parse(&crossed, MAX), Err(GeometryError::Invalid(_))));
+    }
+
+    #[test]
+    fn the_vertex_limit_comes_first() {
+        let json = GeometryJson::Polygon { coordinates: vec![circle(100, 0.0, 0.0, 1.0)] };
+        assert!(Boundary::parse(&json, 101).is_ok());
+        assert_eq!(Boundary::parse(&json, 100).unwrap_err(), GeometryError::TooManyVertices { count: 101, max: 100 });
     }
 
     #[test]
     fn rings_and_polygons_may_touch_only_at_points() {
         let outer = vec![vec![0.0, 0.0], vec![4.0, 0.0], vec![4.0, 4.0], vec![0.0, 4.0], vec![0.0, 0.0]];
         let hole = |pts: &[(f64, f64)]| pts.iter().map(|(x, y)| vec![*x, *y]).collect::<Vec<_>>();
-        let polygon = |rings: Vec<Vec<Vec<f64>>>| Boundary::parse(&GeometryJson::Polygon { coordinates: rings });
+        let polygon = |rings: Vec<Vec<Vec<f64>>>| Boundary::parse(&GeometryJson::Polygon { coordinates: rings }, MAX);
         let inner = hole(&[(1.0, 1.0), (2.0, 1.0), (2.0, 2.0), (1.0, 2.0), (1.0, 1.0)]);
         assert!(polygon(vec![outer.clone(), inner.clone()]).is_ok());
         let touching = hole(&[(0.0, 0.0), (1.0, 1.0), (1.0, 0.5), (0.0, 0.0)]);
@@ -357,8 +385,9 @@ mod tests {
         let spike = hole(&[(0.0, 0.0), (2.0, 0.0), (2.0, 2.0), (2.0, 3.0), (2.0, 2.0), (0.0, 2.0), (0.0, 0.0)]);
         assert!(polygon(vec![spike]).is_err());
 
-        let multi =
-            |polygons: Vec<Vec<Vec<Vec<f64>>>>| Boundary::parse(&GeometryJson::MultiPolygon { coordinates: polygons });
+        let multi = |polygons: Vec<Vec<Vec<Vec<f64>>>>| {
+            Boundary::parse(&GeometryJson::MultiPolygon { coordinates: polygons }, MAX)
+        };
         let square_at = |x: f64, y: f64, size: f64| match square(x, y, size) {
             GeometryJson::Polygon { coordinates } => coordinates,
             GeometryJson::MultiPolygon { .. } => unreachable!(),
@@ -372,22 +401,22 @@ mod tests {
 
     #[test]
     fn measures_containment_and_overlap() {
-        let parent = Boundary::parse(&square(0.0, 0.0, 10.0)).unwrap();
-        let inside = Boundary::parse(&square(1.0, 1.0, 2.0)).unwrap();
-        let half_out = Boundary::parse(&square(9.0, 1.0, 2.0)).unwrap();
+        let parent = Boundary::parse(&square(0.0, 0.0, 10.0), MAX).unwrap();
+        let inside = Boundary::parse(&square(1.0, 1.0, 2.0), MAX).unwrap();
+        let half_out = Boundary::parse(&square(9.0, 1.0, 2.0), MAX).unwrap();
         assert_eq!(inside.fraction_outside(&parent), 0.0);
         assert!((half_out.fraction_outside(&parent) - 0.5).abs() < 1e-9);
 
-        let neighbour = Boundary::parse(&square(3.0, 1.0, 2.0)).unwrap();
+        let neighbour = Boundary::parse(&square(3.0, 1.0, 2.0), MAX).unwrap();
         assert_eq!(inside.overlap_fraction(&neighbour), 0.0, "sharing an edge is not overlapping");
-        let shifted = Boundary::parse(&square(2.0, 1.0, 2.0)).unwrap();
+        let shifted = Boundary::parse(&square(2.0, 1.0, 2.0), MAX).unwrap();
         assert!((inside.overlap_fraction(&shifted) - 0.5).abs() < 1e-9);
     }
 
     #[test]
     fn geojson_round_trip() {
         let json = square(1.0, 2.0, 3.0);
-        let b = Boundary::parse(&json).unwrap();
+        let b = Boundary::parse(&json, MAX).unwrap();
         assert_eq!(GeometryJson::from(b.shape()), json);
     }
 }

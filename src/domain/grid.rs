@@ -357,7 +357,7 @@ mod tests {
             code: CellCode::parse(code).unwrap(),
             level: Level::try_from(level).unwrap(),
             parent: parent.map(|p| CellCode::parse(p).unwrap()),
-            boundary: Boundary::parse(&json).unwrap(),
+            boundary: Boundary::parse(&json, usize::MAX).unwrap(),
             valid_from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
         }
     }

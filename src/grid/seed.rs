@@ -15,7 +15,7 @@ pub const DEMO_GRID: &str = include_str!("shenyang_grid_demo.geojson");
 
 /// Loads the demo grid; running it again changes nothing.
 pub fn seed_demo(db: &Db, settings: &Settings) -> Result<ImportSummary, BoxError> {
-    let drafts = parse_geojson(DEMO_GRID.as_bytes(), Crs::Wgs84)?;
+    let drafts = parse_geojson(DEMO_GRID.as_bytes(), Crs::Wgs84, settings.grid_max_vertices)?;
     let (tol, today) = (settings.grid_tolerances(), settings.today());
     let mut conn = db.get()?;
     Ok(conn.transaction(|conn| service::import(conn, &Caller::system(), drafts.into(), tol, today, false))?)

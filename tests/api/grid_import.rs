@@ -8,7 +8,7 @@ use crate::grid_support::{
     DEMO_CELLS, codes, collection, create_cell, error_fields, error_for, etag_of, feature, import, list_codes,
     rectangle, retire_cell, seed_demo_grid, square,
 };
-use crate::helpers::{TestApp, TestResponse, spawn_app};
+use crate::helpers::{TestApp, TestResponse, spawn_app, spawn_app_with};
 
 const CELLS: &str = "/api/v1/grid/cells";
 const FEATURES: &str = "/api/v1/grid/features";
@@ -443,4 +443,31 @@ async fn an_exported_collection_imports_again_unchanged() {
     let res = import_json(&app, "", &exported).await;
     res.assert_status(200);
     assert_eq!(res.json(), summary(DEMO_CELLS + 1, 0, 0, DEMO_CELLS + 1, false));
+}
+
+#[actix_web::test]
+async fn boundaries_over_the_vertex_limit_are_refused_by_import_create_and_change() {
+    let app = spawn_app_with(|s| s.grid_max_vertices = 10).await;
+    // Eleven positions: a closed ring of ten corners.
+    let ring: Vec<Value> = (0..=10)
+        .map(|i| {
+            let a = std::f64::consts::TAU * f64::from(i % 10) / 10.0;
+            json!([2.0 + a.cos(), 2.0 + a.sin()])
+        })
+        .collect();
+    let detailed = json!({"type": "Polygon", "coordinates": [ring]});
+    let mut features = base_features();
+    features[1] = feature("210102", 2, Some("210100"), detailed.clone());
+    let problem = import_json(&app, "?dry_run=true", &collection(features)).await;
+    let problem = problem.assert_problem(422, "grid-import-rejected");
+    let error = error_for(&problem, "features[1].geometry");
+    assert_eq!(error["type"], "/problems/grid-invalid-geometry");
+    assert!(error["message"].as_str().unwrap().contains("at most 10"), "{error}");
+
+    import_json(&app, "", &collection(base_features())).await.assert_status(200);
+    let body = json!({"code": "210104", "name": "新区", "level": 2, "parent_code": "210100", "boundary": detailed});
+    app.post_json(CELLS, &body).await.assert_problem(422, "grid-invalid-geometry");
+    let change = json!({"boundary": detailed});
+    let res = crate::grid_support::patch_cell(&app, "210102", &change).await;
+    res.assert_problem(422, "grid-invalid-geometry");
 }

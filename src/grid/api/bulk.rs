@@ -240,7 +240,8 @@ pub async fn import(
     caller.require(Permission::GridWrite)?;
     let collection = body.0;
     let total = collection.features.len();
-    let file = web::block(move || parse_features(collection.features, crs.crs)).await??;
+    let max_vertices = settings.grid_max_vertices;
+    let file = web::block(move || parse_features(collection.features, crs.crs, max_vertices)).await??;
     let (tol, today, dry_run) = (settings.grid_tolerances(), settings.today(), options.dry_run);
     let summary = db.transaction(move |conn| service::import(conn, &caller, file, tol, today, dry_run)).await?;
     if summary.created + summary.updated > 0 && !dry_run {
@@ -251,9 +252,13 @@ pub async fn import(
 }
 
 /// Parses a FeatureCollection document into checked drafts (used by `airgrid seed`).
-pub fn parse_geojson(bytes: &[u8], crs: crate::domain::crs::Crs) -> Result<Vec<service::CellDraft>, ApiError> {
+pub fn parse_geojson(
+    bytes: &[u8],
+    crs: crate::domain::crs::Crs,
+    max_vertices: usize,
+) -> Result<Vec<service::CellDraft>, ApiError> {
     let collection: GridImport = parse_json(bytes)?;
-    let file = parse_features(collection.features, crs)?;
+    let file = parse_features(collection.features, crs, max_vertices)?;
     if !file.rejected.is_empty() {
         return Err(ApiError::Rule {
             slug: "grid-import-rejected",
@@ -266,7 +271,11 @@ pub fn parse_geojson(bytes: &[u8], crs: crate::domain::crs::Crs) -> Result<Vec<s
 }
 
 /// Parses every feature separately, keeping the good ones and the errors of the bad ones.
-fn parse_features(items: Vec<Value>, crs: crate::domain::crs::Crs) -> Result<ImportFile, ApiError> {
+fn parse_features(
+    items: Vec<Value>,
+    crs: crate::domain::crs::Crs,
+    max_vertices: usize,
+) -> Result<ImportFile, ApiError> {
     let mut file = ImportFile::default();
     for (i, item) in items.into_iter().enumerate() {
         let prefix = format!("features[{i}]");
@@ -298,7 +307,7 @@ fn parse_features(items: Vec<Value>, crs: crate::domain::crs::Crs) -> Result<Imp
             properties,
             valid_from: p.valid_from,
         };
-        match parse_draft(raw, crs, &format!("{prefix}.properties.")) {
+        match parse_draft(raw, crs, max_vertices, &format!("{prefix}.properties.")) {
             Ok(draft) => file.features.push((i, draft)),
             Err(DraftError::Fields(errors)) => {
                 file.rejected.extend(errors);

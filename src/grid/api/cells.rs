@@ -188,7 +188,7 @@ pub async fn create(
         properties: b.properties,
         valid_from: b.valid_from,
     };
-    let draft = match parse_draft(raw, crs.crs, "") {
+    let draft = match parse_draft(raw, crs.crs, settings.grid_max_vertices, "") {
         Ok(draft) => draft,
         Err(DraftError::Fields(errors)) => return Err(ApiError::validation(errors)),
         Err(DraftError::Geometry(v)) => return Err(rejected(vec![v])),
@@ -309,7 +309,7 @@ pub async fn update(
     let geometry = match patch.boundary {
         Some(json) => {
             let json = json.map_positions(|x, y| crs.crs.to_wgs84(x, y));
-            let boundary = Boundary::parse(&json)
+            let boundary = Boundary::parse(&json, settings.grid_max_vertices)
                 .map_err(|reason| rejected(vec![Violation::InvalidGeometry { code: code.to_string(), reason }]))?;
             Some((json, boundary))
         }

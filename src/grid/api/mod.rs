@@ -159,7 +159,7 @@ struct RawCell {
 }
 
 /// Parses every field, reporting all that are wrong at once; `prefix` locates them in the body.
-fn parse_draft(raw: RawCell, crs: Crs, prefix: &str) -> Result<CellDraft, DraftError> {
+fn parse_draft(raw: RawCell, crs: Crs, max_vertices: usize, prefix: &str) -> Result<CellDraft, DraftError> {
     let mut errors = Vec::new();
     let code = CellCode::parse(&raw.code).map_err(|m| errors.push(FieldError::new(format!("{prefix}code"), m))).ok();
     let name = parse_name(&raw.name).map_err(|m| errors.push(FieldError::new(format!("{prefix}name"), m))).ok();
@@ -177,7 +177,7 @@ fn parse_draft(raw: RawCell, crs: Crs, prefix: &str) -> Result<CellDraft, DraftE
         return Err(DraftError::Fields(errors));
     }
     let geometry = raw.geometry.map_positions(|x, y| crs.to_wgs84(x, y));
-    let boundary = Boundary::parse(&geometry)
+    let boundary = Boundary::parse(&geometry, max_vertices)
         .map_err(|reason| DraftError::Geometry(Violation::InvalidGeometry { code: code.to_string(), reason }))?;
     Ok(CellDraft {
         code,
