@@ -87,9 +87,21 @@ pub enum ApiError {
     IdempotencyKeyReused,
     #[error("{0}")]
     Unavailable(String),
-    /// Anything unexpected. The cause is logged, never sent.
+    /// Anything unexpected. The cause, with its chain of sources, is logged, never sent.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(crate::db::BoxError),
+}
+
+/// An error and its sources, outermost first: "a: b: c".
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 impl ApiError {
@@ -101,8 +113,8 @@ impl ApiError {
         Self::Validation { detail, errors }
     }
 
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        Self::Internal(cause.to_string())
+    pub fn internal(cause: impl Into<crate::db::BoxError>) -> Self {
+        Self::Internal(cause.into())
     }
 
     /// The stable `type` slug and the `title` of this kind of problem.
@@ -172,7 +184,7 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         match self {
-            Self::Internal(cause) => tracing::error!(%cause, "request failed"),
+            Self::Internal(cause) => tracing::error!(cause = %chain(cause.as_ref()), "request failed"),
             Self::Unavailable(cause) => tracing::warn!(%cause, "request refused: unavailable"),
             _ => {}
         }
@@ -268,5 +280,23 @@ impl From<diesel::result::Error> for ApiError {
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(e: actix_web::error::BlockingError) -> Self {
         Self::internal(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("the store failed")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn internal_causes_keep_their_sources_for_the_log_only() {
+        let error = ApiError::internal(Outer(std::io::Error::other("disk full at /var/lib/airgrid")));
+        let ApiError::Internal(cause) = &error else { panic!("internal") };
+        assert_eq!(chain(cause.as_ref()), "the store failed: disk full at /var/lib/airgrid");
+        let body = serde_json::to_string(&error.to_problem()).unwrap();
+        assert!(!body.contains("store") && !body.contains("disk"), "{body}");
     }
 }

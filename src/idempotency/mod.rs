@@ -96,8 +96,9 @@ pub async fn middleware(
             let (request, response) = outcome?.into_parts();
             let (head, body) = response.into_parts();
             let body = to_bytes(body).await.map_err(|e| {
+                // Body errors are not Send: keep their text.
                 let cause: Box<dyn std::error::Error> = e.into();
-                ApiError::internal(cause)
+                ApiError::internal(format!("reading the response body: {cause}"))
             })?;
             let stored = Stored {
                 status: status.as_u16(),
