@@ -61,7 +61,7 @@ impl Boundary {
             return Err(GeometryError::TooManyVertices { count, max: max_vertices });
         }
         let boundary = Self::from_trusted(json)?;
-        check_simple(&boundary.shape).map_err(|problem| GeometryError::Invalid(problem.into()))?;
+        check_valid(&boundary.shape).map_err(|problem| GeometryError::Invalid(problem.into()))?;
         if boundary.area == 0.0 {
             return Err(GeometryError::Invalid("the area is zero".into()));
         }
@@ -156,7 +156,6 @@ fn line_string(positions: &[Vec<f64>], ring: String) -> Result<LineString<f64>, 
 }
 
 impl GeometryJson {
-    /// The same geometry with every position passed through `f` (for coordinate-system conversion).
     /// Number of positions in all rings.
     pub fn vertices(&self) -> usize {
         match self {
@@ -165,6 +164,7 @@ impl GeometryJson {
         }
     }
 
+    /// The same geometry with every position passed through `f` (for coordinate-system conversion).
     pub fn map_positions(&self, f: impl Fn(f64, f64) -> (f64, f64)) -> Self {
         let ring = |r: &Vec<Vec<f64>>| {
             r.iter()
@@ -228,7 +228,7 @@ impl Segment {
 /// overlap) instead of the quadratic pairwise check: a sweep finds every touching pair of segments once.
 /// Rings must be simple; rings and polygons may touch each other only at single points; holes lie inside
 /// their exterior and outside each other; polygons of a MultiPolygon lie outside each other.
-fn check_simple(shape: &MultiPolygon<f64>) -> Result<(), &'static str> {
+fn check_valid(shape: &MultiPolygon<f64>) -> Result<(), &'static str> {
     let mut segments = Vec::new();
     for (p, polygon) in shape.iter().enumerate() {
         for (r, ring) in std::iter::once(polygon.exterior()).chain(polygon.interiors()).enumerate() {
