@@ -87,6 +87,23 @@ pub struct Settings {
     /// How often a long poll of the event feed looks for events written by other instances, in
     /// milliseconds (this instance's own commits wake it at once).
     pub events_poll_interval_ms: u64,
+    /// Where photos and uploaded files are kept: a directory (`data/objects`, `file:///srv/airgrid`) or
+    /// S3-compatible storage (`s3://bucket/prefix`, endpoint and keys from the standard `AWS_*` variables).
+    /// Several instances must share it.
+    pub storage_url: String,
+    /// A JSON file of holidays and working weekends (the format of the built-in 2024–2026 calendar) whose
+    /// years replace or extend the built-in ones; deadlines in working days follow it.
+    pub work_calendar_file: Option<PathBuf>,
+    /// An open incident shows yellow when less than this share of its allowed time is left.
+    pub incident_warn_share: f64,
+    /// Largest photo accepted, in bytes.
+    pub incident_photo_max_bytes: usize,
+    /// A photo whose EXIF position is farther than this from its incident, in metres, is flagged.
+    pub incident_photo_max_distance_m: f64,
+    /// A photo taken more than this many hours before its incident was reported is flagged.
+    pub incident_photo_max_age_hours: f64,
+    /// Most reports in one offline batch.
+    pub incident_batch_max_items: usize,
 }
 
 /// `10.0.0.0/8, 192.168.1.7` → networks; a bare address is a one-address network.
@@ -168,6 +185,13 @@ impl Default for Settings {
             idempotency_ttl_secs: 24 * 3600,
             idempotency_lease_secs: 300,
             events_poll_interval_ms: 500,
+            storage_url: "data/objects".into(),
+            work_calendar_file: None,
+            incident_warn_share: 0.25,
+            incident_photo_max_bytes: 10 * 1024 * 1024,
+            incident_photo_max_distance_m: 500.0,
+            incident_photo_max_age_hours: 24.0,
+            incident_batch_max_items: 200,
         }
     }
 }
@@ -227,6 +251,8 @@ impl Settings {
             ("pool_timeout_secs", self.pool_timeout_secs),
             ("client_request_timeout_secs", self.client_request_timeout_secs),
             ("grid_max_vertices", self.grid_max_vertices as u64),
+            ("incident_photo_max_bytes", self.incident_photo_max_bytes as u64),
+            ("incident_batch_max_items", self.incident_batch_max_items as u64),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError(format!("{name} must be greater than 0")));
@@ -237,6 +263,7 @@ impl Settings {
         for (name, share) in [
             ("grid_outside_parent_tolerance", self.grid_outside_parent_tolerance),
             ("grid_sibling_overlap_tolerance", self.grid_sibling_overlap_tolerance),
+            ("incident_warn_share", self.incident_warn_share),
         ] {
             if !(0.0..1.0).contains(&share) {
                 return Err(ConfigError(format!("{name} must be a share between 0 and 1")));
@@ -254,6 +281,9 @@ impl Settings {
         }
         if self.access_token_ttl_secs == 0 || self.refresh_token_ttl_secs == 0 || self.sign_in_window_secs == 0 {
             return Err(ConfigError("token lifetimes and the sign-in window must be greater than 0".into()));
+        }
+        if !(self.incident_photo_max_distance_m > 0.0 && self.incident_photo_max_age_hours > 0.0) {
+            return Err(ConfigError("incident photo limits must be greater than 0".into()));
         }
         if let Err(e) = parse_networks(&self.trusted_proxies) {
             return Err(ConfigError(format!("trusted_proxies: {e}")));

@@ -77,6 +77,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The resource's state forbids the request (409 with a rule-specific type).
+    #[error("{detail}")]
+    InvalidState { slug: &'static str, title: &'static str, detail: String, errors: Vec<FieldError> },
     #[error("the resource has changed since it was read; fetch it again and retry with the new ETag")]
     PreconditionFailed,
     #[error("this request must carry an If-Match header with the resource's current ETag")]
@@ -123,7 +126,7 @@ impl ApiError {
             Self::MalformedBody { .. } => ("malformed-body", "The request body could not be read"),
             Self::InvalidParameter { .. } => ("invalid-parameter", "A path or query parameter is not valid"),
             Self::Validation { .. } => ("validation", "The request is not valid"),
-            Self::Rule { slug, title, .. } => (slug, title),
+            Self::Rule { slug, title, .. } | Self::InvalidState { slug, title, .. } => (slug, title),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
             Self::Unauthorized(_) => ("unauthorized", "Authentication required"),
@@ -154,7 +157,9 @@ impl ApiError {
             other => other.to_string(),
         };
         let errors = match self {
-            Self::Validation { errors, .. } | Self::Rule { errors, .. } => errors.clone(),
+            Self::Validation { errors, .. } | Self::Rule { errors, .. } | Self::InvalidState { errors, .. } => {
+                errors.clone()
+            }
             _ => Vec::new(),
         };
         Problem { kind: format!("/problems/{slug}"), title: title.into(), status: status.as_u16(), detail, errors }
@@ -174,7 +179,7 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) | Self::IdempotencyKeyInUse => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::InvalidState { .. } | Self::IdempotencyKeyInUse => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

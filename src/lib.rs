@@ -13,8 +13,10 @@ pub mod events;
 pub mod grid;
 pub mod http;
 pub mod idempotency;
+pub mod incidents;
 pub mod openapi;
 pub mod ops;
+pub mod storage;
 pub mod telemetry;
 
 use std::net::TcpListener;
@@ -39,6 +41,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(ops::readyz)
         .configure(auth::routes)
         .configure(grid::routes)
+        .configure(incidents::routes)
         .configure(events::routes);
 }
 
@@ -63,6 +66,9 @@ impl Application {
         let token_keys = web::Data::new(auth::tokens::TokenKeys::load(&settings, &mut conn)?);
         drop(conn);
         tracing::info!(cells = snapshot.index.len(), "grid index built");
+        let policy = web::Data::new(incidents::Policy::from_settings(&settings)?);
+        let storage = web::Data::new(storage::Storage::from_url(&settings.storage_url)?);
+        tracing::info!(storage = %storage.describe(), "object storage ready");
         let live = web::Data::new(grid::live::LiveIndex::new(
             snapshot,
             Duration::from_millis(settings.grid_refresh_interval_ms),
@@ -96,6 +102,8 @@ impl Application {
                 .app_data(settings_data.clone())
                 .app_data(live.clone())
                 .app_data(token_keys.clone())
+                .app_data(policy.clone())
+                .app_data(storage.clone())
                 .app_data(route_table.clone())
                 .app_data(body_limit)
                 .configure(routes)

@@ -136,3 +136,111 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    incident_categories (code) {
+        code -> Text,
+        parent_code -> Nullable<Text>,
+        name_zh -> Text,
+        name_en -> Text,
+        deadlines -> Text,
+        duplicate_radius_m -> Double,
+        duplicate_window_hours -> Integer,
+        requires_after_photo -> Bool,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    incidents (id) {
+        id -> Text,
+        category_code -> Text,
+        status -> Text,
+        severity -> Text,
+        source -> Text,
+        external_system -> Nullable<Text>,
+        external_ref -> Nullable<Text>,
+        description -> Text,
+        address -> Nullable<Text>,
+        lon -> Double,
+        lat -> Double,
+        accuracy_m -> Nullable<Double>,
+        cell_code -> Nullable<Text>,
+        cell_path -> Nullable<Text>,
+        routing -> Text,
+        reporter_id -> Nullable<Text>,
+        reporter_name -> Text,
+        assignee_id -> Nullable<Text>,
+        assignee_name -> Nullable<Text>,
+        rectifier_id -> Nullable<Text>,
+        duplicate_of -> Nullable<Text>,
+        occurred_at -> Timestamp,
+        reported_at -> Timestamp,
+        status_changed_at -> Timestamp,
+        assigned_at -> Nullable<Timestamp>,
+        deadline_at -> Nullable<Timestamp>,
+        deadline_note -> Nullable<Text>,
+        extension -> Nullable<Text>,
+        rectified_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    incident_timeline (id) {
+        id -> Text,
+        incident_id -> Text,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor_id -> Nullable<Text>,
+        actor_name -> Text,
+        note -> Nullable<Text>,
+        data -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    incident_photos (id) {
+        id -> Text,
+        incident_id -> Text,
+        stage -> Text,
+        media_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        storage_key -> Text,
+        taken_at -> Nullable<Timestamp>,
+        lon -> Nullable<Double>,
+        lat -> Nullable<Double>,
+        flags -> Text,
+        uploaded_by -> Nullable<Text>,
+        uploader_name -> Text,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    supervision_sheets (id) {
+        id -> Text,
+        kind -> Text,
+        cell_code -> Text,
+        cell_path -> Text,
+        incident_ids -> Text,
+        content -> Text,
+        deadline_at -> Timestamp,
+        issued_by -> Nullable<Text>,
+        issuer_name -> Text,
+        issued_at -> Timestamp,
+        response -> Nullable<Text>,
+        responded_by -> Nullable<Text>,
+        responder_name -> Nullable<Text>,
+        responded_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}

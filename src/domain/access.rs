@@ -51,6 +51,9 @@ pub enum Permission {
     /// Assign, verify and close incidents.
     #[serde(rename = "incidents:manage")]
     IncidentsManage,
+    /// Manage the catalogue of incident categories.
+    #[serde(rename = "incidents:configure")]
+    IncidentsConfigure,
     /// Start and end special-control activations.
     #[serde(rename = "controls:run")]
     ControlsRun,
@@ -66,7 +69,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Self::GridRead,
         Self::GridWrite,
         Self::PeopleWrite,
@@ -74,6 +77,7 @@ impl Permission {
         Self::IncidentsRead,
         Self::IncidentsReport,
         Self::IncidentsManage,
+        Self::IncidentsConfigure,
         Self::ControlsRun,
         Self::VehiclesSubmit,
         Self::VehiclesImport,
@@ -89,6 +93,7 @@ impl Permission {
             Self::IncidentsRead => "incidents:read",
             Self::IncidentsReport => "incidents:report",
             Self::IncidentsManage => "incidents:manage",
+            Self::IncidentsConfigure => "incidents:configure",
             Self::ControlsRun => "controls:run",
             Self::VehiclesSubmit => "vehicles:submit",
             Self::VehiclesImport => "vehicles:import",

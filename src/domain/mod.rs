@@ -1,7 +1,12 @@
 //! Pure domain logic: parsed values, rules and calculations. No HTTP, no database.
 
 pub mod access;
+pub mod calendar;
 pub mod crs;
 pub mod geometry;
 pub mod grid;
+pub mod incident;
+pub mod photo;
 pub mod scope;
+pub mod time;
+pub mod workflow;

@@ -1,12 +1,14 @@
 //! The event types and their payloads: a contract with every consumer of the change feed (command
 //! platforms, and later webhooks and server-sent events). Add fields as optional, never rename or remove.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::access::{Permission, Role};
 use crate::domain::grid::Duty;
+use crate::domain::incident::{Severity, SheetKind, Source};
+use crate::domain::workflow::{Action, Status};
 
 /// What happened, with the facts a consumer needs; `type` names the event, `data` carries them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -45,6 +47,57 @@ pub enum EventData {
     /// A service account's client secret was replaced.
     #[serde(rename = "account.secret_rotated")]
     AccountSecretRotated(AccountFacts),
+    /// An incident was reported (routed to a cell, or unrouted when outside the grid).
+    #[serde(rename = "incident.reported")]
+    IncidentReported(IncidentSummary),
+    /// An unrouted incident was routed to a cell by hand.
+    #[serde(rename = "incident.routed")]
+    IncidentRouted(IncidentTransition),
+    /// An incident was assigned (交办) to a cell and maybe a person, with a deadline.
+    #[serde(rename = "incident.assigned")]
+    IncidentAssigned(IncidentTransition),
+    /// An assigned incident was given to another cell, person or deadline.
+    #[serde(rename = "incident.reassigned")]
+    IncidentReassigned(IncidentTransition),
+    /// The handler accepted an incident and started rectifying it (整改中).
+    #[serde(rename = "incident.started")]
+    IncidentStarted(IncidentTransition),
+    /// The handler reported the incident rectified (已整改), with evidence.
+    #[serde(rename = "incident.rectified")]
+    IncidentRectified(IncidentTransition),
+    /// The rectification was verified and the incident closed (核查销号).
+    #[serde(rename = "incident.closed")]
+    IncidentClosed(IncidentTransition),
+    /// Verification failed or the problem came back: back to rectifying.
+    #[serde(rename = "incident.reopened")]
+    IncidentReopened(IncidentTransition),
+    /// The incident was rejected as not a real problem.
+    #[serde(rename = "incident.rejected")]
+    IncidentRejected(IncidentTransition),
+    /// The incident was marked a duplicate of another (`duplicate_of`).
+    #[serde(rename = "incident.marked_duplicate")]
+    IncidentMarkedDuplicate(IncidentTransition),
+    /// The handler asked for more time.
+    #[serde(rename = "incident.extension_requested")]
+    IncidentExtensionRequested(IncidentTransition),
+    /// A request for more time was approved (the deadline moved) or declined.
+    #[serde(rename = "incident.extension_decided")]
+    IncidentExtensionDecided(IncidentTransition),
+    /// A photo was added to an incident.
+    #[serde(rename = "incident.photo_added")]
+    IncidentPhotoAdded(IncidentPhoto),
+    /// An incident category was added to the catalogue.
+    #[serde(rename = "incident.category.created")]
+    CategoryCreated(CategoryFacts),
+    /// An incident category changed.
+    #[serde(rename = "incident.category.updated")]
+    CategoryUpdated(CategoryFacts),
+    /// A prompt sheet (提示单) or supervision sheet (督办单) was issued to a cell.
+    #[serde(rename = "supervision.issued")]
+    SheetIssued(SheetFacts),
+    /// A cell answered a prompt or supervision sheet.
+    #[serde(rename = "supervision.responded")]
+    SheetResponded(SheetFacts),
 }
 
 /// Who may read events of a type, and whether they are about a cell itself (then, like the cell, they are
@@ -57,7 +110,7 @@ pub struct EventType {
 }
 
 /// Every event type, once.
-pub const EVENT_TYPES: [EventType; 11] = [
+pub const EVENT_TYPES: [EventType; 28] = [
     EventType { name: "grid.cell.created", permission: Permission::GridRead, about_cell: true },
     EventType { name: "grid.cell.updated", permission: Permission::GridRead, about_cell: true },
     EventType { name: "grid.cell.retired", permission: Permission::GridRead, about_cell: true },
@@ -69,7 +122,41 @@ pub const EVENT_TYPES: [EventType; 11] = [
     EventType { name: "account.created", permission: Permission::AccountsAdmin, about_cell: false },
     EventType { name: "account.updated", permission: Permission::AccountsAdmin, about_cell: false },
     EventType { name: "account.secret_rotated", permission: Permission::AccountsAdmin, about_cell: false },
+    EventType { name: "incident.reported", permission: Permission::IncidentsRead, about_cell: false },
+    EventType { name: "incident.routed", permission: Permission::IncidentsRead, about_cell: false },
+    EventType { name: "incident.assigned", permission: Permission::IncidentsRead, about_cell: false },
+    EventType { name: "incident.reassigned", permission: Permission::IncidentsRead, about_cell: false },
+    EventType { name: "incident.started", permission: Permission::IncidentsRead, about_cell: false },
+    EventType { name: "incident.rectified", permission: Permission::IncidentsRead, about_cell: false },
+    EventType { name: "incident.closed", permission: Permission::IncidentsRead, about_cell: false },
+    EventType { name: "incident.reopened", permission: Permission::IncidentsRead, about_cell: false },
+    EventType { name: "incident.rejected", permission: Permission::IncidentsRead, about_cell: false },
+    EventType { name: "incident.marked_duplicate", permission: Permission::IncidentsRead, about_cell: false },
+    EventType { name: "incident.extension_requested", permission: Permission::IncidentsRead, about_cell: false },
+    EventType { name: "incident.extension_decided", permission: Permission::IncidentsRead, about_cell: false },
+    EventType { name: "incident.photo_added", permission: Permission::IncidentsRead, about_cell: false },
+    EventType { name: "incident.category.created", permission: Permission::IncidentsRead, about_cell: false },
+    EventType { name: "incident.category.updated", permission: Permission::IncidentsRead, about_cell: false },
+    EventType { name: "supervision.issued", permission: Permission::IncidentsRead, about_cell: false },
+    EventType { name: "supervision.responded", permission: Permission::IncidentsRead, about_cell: false },
 ];
+
+/// The event type of an incident action.
+pub fn incident_event(action: Action, change: IncidentTransition) -> EventData {
+    match action {
+        Action::Route => EventData::IncidentRouted(change),
+        Action::Assign => EventData::IncidentAssigned(change),
+        Action::Reassign => EventData::IncidentReassigned(change),
+        Action::Start => EventData::IncidentStarted(change),
+        Action::Rectify => EventData::IncidentRectified(change),
+        Action::Close => EventData::IncidentClosed(change),
+        Action::Reopen => EventData::IncidentReopened(change),
+        Action::Reject => EventData::IncidentRejected(change),
+        Action::MarkDuplicate => EventData::IncidentMarkedDuplicate(change),
+        Action::RequestExtension => EventData::IncidentExtensionRequested(change),
+        Action::DecideExtension => EventData::IncidentExtensionDecided(change),
+    }
+}
 
 pub fn event_type(name: &str) -> Option<&'static EventType> {
     EVENT_TYPES.iter().find(|t| t.name == name)
@@ -166,6 +253,70 @@ pub struct AccountChange {
     pub changed: Vec<String>,
 }
 
+/// An incident as events describe it (read the incident for its description, location and timeline).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"id": "019a0c5e-8f1e-7c3a-9b2d-3f4e5a6b7c8d", "category": "open_burning", "status": "assigned",
+    "severity": "medium", "source": "patrol", "cell_code": "210102022022", "assignee_id": null,
+    "deadline_at": "2026-12-01T12:00:00Z", "version": 2}))]
+pub struct IncidentSummary {
+    pub id: String,
+    pub category: String,
+    pub status: Status,
+    pub severity: Severity,
+    pub source: Source,
+    /// The cell the incident belongs to now; null while unrouted.
+    pub cell_code: Option<String>,
+    pub assignee_id: Option<String>,
+    pub deadline_at: Option<DateTime<Utc>>,
+    /// The incident's version after the change (its ETag).
+    pub version: i64,
+}
+
+/// A step of an incident through its closed loop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct IncidentTransition {
+    #[serde(flatten)]
+    pub incident: IncidentSummary,
+    /// The action taken.
+    pub action: Action,
+    /// The status before it.
+    pub previous_status: Status,
+    /// The note given with it, if any.
+    pub note: Option<String>,
+}
+
+/// A photo added to an incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct IncidentPhoto {
+    pub incident_id: String,
+    pub photo_id: String,
+    /// `before`, `after` or `other`.
+    pub stage: String,
+    /// Why the photo deserves a second look, if it does (far from the incident, taken long before…).
+    pub flagged: bool,
+}
+
+/// An incident category as events describe it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CategoryFacts {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub active: bool,
+    pub version: i64,
+}
+
+/// A prompt or supervision sheet as events describe it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SheetFacts {
+    pub id: String,
+    pub kind: SheetKind,
+    pub cell_code: String,
+    pub incident_ids: Vec<String>,
+    pub deadline_at: DateTime<Utc>,
+    pub responded: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +359,37 @@ mod tests {
         }
     }
 
+    fn incident() -> IncidentSummary {
+        IncidentSummary {
+            id: "i".into(),
+            category: "dust".into(),
+            status: Status::Assigned,
+            severity: Severity::Medium,
+            source: Source::Patrol,
+            cell_code: Some("C".into()),
+            assignee_id: None,
+            deadline_at: None,
+            version: 2,
+        }
+    }
+
+    fn category() -> CategoryFacts {
+        CategoryFacts {
+            code: "dust".into(), name_zh: "扬尘".into(), name_en: "Dust".into(), active: true, version: 1
+        }
+    }
+
+    fn sheet() -> SheetFacts {
+        SheetFacts {
+            id: "s".into(),
+            kind: SheetKind::Supervision,
+            cell_code: "C".into(),
+            incident_ids: vec!["i".into()],
+            deadline_at: DateTime::<Utc>::MIN_UTC,
+            responded: false,
+        }
+    }
+
     /// Every payload names a type listed in the table, and reads back as written.
     #[test]
     fn every_variant_is_a_listed_type_and_round_trips() {
@@ -227,7 +409,24 @@ mod tests {
             EventData::AccountCreated(account()),
             EventData::AccountUpdated(AccountChange { account: account(), changed: vec!["role".into()] }),
             EventData::AccountSecretRotated(account()),
+            EventData::IncidentReported(incident()),
+            EventData::IncidentPhotoAdded(IncidentPhoto {
+                incident_id: "i".into(),
+                photo_id: "p".into(),
+                stage: "after".into(),
+                flagged: false,
+            }),
+            EventData::CategoryCreated(category()),
+            EventData::CategoryUpdated(category()),
+            EventData::SheetIssued(sheet()),
+            EventData::SheetResponded(sheet()),
         ];
+        let all = all.into_iter().chain(Action::ALL.into_iter().map(|action| {
+            let change =
+                IncidentTransition { incident: incident(), action, previous_status: Status::Reported, note: None };
+            incident_event(action, change)
+        }));
+        let all: Vec<EventData> = all.collect();
         assert_eq!(all.len(), EVENT_TYPES.len());
         for data in all {
             let json = serde_json::to_value(&data).unwrap();

@@ -1,0 +1,123 @@
+//! Offline batches: a phone that collected reports without a network sends them at once, each with its own
+//! key and time. Every item runs in its own transaction, so one bad item fails alone, and every item is
+//! idempotent by its key: a batch sent again answers each item as the first time, acting once.
+
+use sha2::{Digest, Sha256};
+
+use super::Policy;
+use super::service::{self, PossibleDuplicate, ReportDraft};
+use super::store::IncidentRow;
+use crate::auth::Caller;
+use crate::config::Settings;
+use crate::db::{self, Db};
+use crate::error::{ApiError, Problem};
+use crate::grid::live::LiveIndex;
+use crate::idempotency::store::{self as keys, Claim, Stored};
+
+/// One item's outcome: the report written now or before (`replayed`), or why it was refused.
+pub enum Outcome {
+    Reported {
+        row: Box<IncidentRow>,
+        duplicates: Vec<PossibleDuplicate>,
+    },
+    /// A stored answer to the same key and item: status and the JSON body it had.
+    Replayed {
+        status: u16,
+        body: Vec<u8>,
+    },
+    Refused(ApiError),
+}
+
+/// An item as the client sent it: its key, its raw JSON (the fingerprint) and what it parsed to.
+pub struct Item {
+    pub key: String,
+    pub raw: serde_json::Value,
+    pub draft: Result<ReportDraft, ApiError>,
+}
+
+/// Runs the items in order; `answer` turns a fresh outcome into the (status, JSON body) kept for replays.
+pub async fn run(
+    db: &Db,
+    live: &LiveIndex,
+    settings: &Settings,
+    caller: &Caller,
+    policy: std::sync::Arc<Policy>,
+    items: Vec<Item>,
+    answer: impl Fn(&Outcome) -> (u16, Vec<u8>),
+) -> Vec<Outcome> {
+    let mut outcomes = Vec::with_capacity(items.len());
+    for item in items {
+        let outcome = run_one(db, live, settings, caller, policy.clone(), item, &answer).await;
+        outcomes.push(outcome);
+    }
+    outcomes
+}
+
+async fn run_one(
+    db: &Db,
+    live: &LiveIndex,
+    settings: &Settings,
+    caller: &Caller,
+    policy: std::sync::Arc<Policy>,
+    item: Item,
+    answer: &impl Fn(&Outcome) -> (u16, Vec<u8>),
+) -> Outcome {
+    let Some(account) = caller.account().map(str::to_owned) else {
+        return Outcome::Refused(ApiError::Forbidden("batches need an account".into()));
+    };
+    let key = format!("batch:{}", item.key);
+    let fingerprint = format!("{:x}", Sha256::digest(item.raw.to_string().as_bytes()));
+    let (lease, ttl) = (settings.idempotency_lease_secs as i64, settings.idempotency_ttl_secs as i64);
+    let (a, k) = (account.clone(), key.clone());
+    let claim = db
+        .transaction(move |conn| {
+            let now = db::now();
+            let lease_until = now + chrono::Duration::seconds(lease);
+            Ok(keys::claim(conn, &a, &k, &fingerprint, now, lease_until, now + chrono::Duration::seconds(ttl))?)
+        })
+        .await;
+    match claim {
+        Err(e) => return Outcome::Refused(e),
+        Ok(Claim::Replay(stored)) => return Outcome::Replayed { status: stored.status, body: stored.body },
+        Ok(Claim::InProgress) => return Outcome::Refused(ApiError::IdempotencyKeyInUse),
+        Ok(Claim::Mismatch) => return Outcome::Refused(ApiError::IdempotencyKeyReused),
+        Ok(Claim::Run) => {}
+    }
+    let outcome = match item.draft {
+        Err(e) => Outcome::Refused(e),
+        Ok(draft) => match service::report_located(db, live, caller.clone(), draft, policy).await {
+            Ok((row, duplicates)) => Outcome::Reported { row: Box::new(row), duplicates },
+            Err(e) => Outcome::Refused(e),
+        },
+    };
+    let (status, body) = answer(&outcome);
+    let kept = match &outcome {
+        Outcome::Refused(e) => keeps(e),
+        _ => true,
+    };
+    let stored = Stored { status, headers: Vec::new(), body };
+    let _ = db
+        .transaction(move |conn| {
+            if kept {
+                Ok(keys::complete(conn, &account, &key, &stored)?)
+            } else {
+                Ok(keys::release(conn, &account, &key)?)
+            }
+        })
+        .await;
+    outcome
+}
+
+/// Refusals the item alone decides are kept for replay; the rest (permissions, a busy server) run again.
+fn keeps(error: &ApiError) -> bool {
+    let status = error.to_problem().status;
+    (400..500).contains(&status) && ![401, 403, 408, 409, 429].contains(&status)
+}
+
+/// The problem of a refused item.
+pub fn problem(error: &ApiError) -> Problem {
+    if let ApiError::Internal(cause) = error {
+        tracing::error!(%cause, "batch item failed");
+    }
+    error.to_problem()
+}
