@@ -134,7 +134,13 @@ fn s3_builder(
     if endpoint.is_some_and(|e| e.starts_with("http://")) {
         builder = builder.with_allow_http(true);
     }
-    Ok((builder.with_bucket_name(bucket), prefix))
+    // A few quick retries: an upload waits on this, and a phone will retry the whole request anyway.
+    let retry = object_store::RetryConfig {
+        max_retries: 3,
+        retry_timeout: std::time::Duration::from_secs(20),
+        ..Default::default()
+    };
+    Ok((builder.with_bucket_name(bucket).with_retry(retry), prefix))
 }
 
 /// A key as an object path: relative, `/`-separated, no empty, `.` or `..` segments.
