@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::store::{self, EventRow, FeedFilter, Position};
-use super::{EVENT_TYPES, EventData, event_type};
+use super::store::{self, EventRow, FeedFilter, Position, Visible};
+use super::{CellFree, EVENT_TYPES, EventData, event_type};
 use crate::auth::Caller;
 use crate::config::Settings;
 use crate::db::Db;
@@ -180,10 +180,20 @@ async fn parse(db: &Db, caller: &Caller, q: FeedQuery) -> Result<(FeedFilter, i6
     }
     let visible = match &caller.scope {
         Scope::Everywhere => None,
-        scope @ Scope::Subtree(home) => {
-            let about_cell = EVENT_TYPES.iter().filter(|t| t.about_cell).map(|t| t.name).collect();
-            Some((home.clone(), scope.ancestor_paths(), about_cell))
-        }
+        scope @ Scope::Subtree(home) => Some(Visible {
+            home: home.clone(),
+            ancestors: scope.ancestor_paths(),
+            about_cell: EVENT_TYPES.iter().filter(|t| t.about_cell).map(|t| t.name).collect(),
+            cell_free: EVENT_TYPES
+                .iter()
+                .filter(|t| match t.without_cell {
+                    CellFree::Nobody => false,
+                    CellFree::Everyone => true,
+                    CellFree::CommandCentre => scope.ancestor_paths().is_empty(),
+                })
+                .map(|t| t.name)
+                .collect(),
+        }),
     };
     Ok((FeedFilter { after, types, within, subject: q.subject, visible }, limit, Duration::from_secs(wait)))
 }

@@ -51,8 +51,20 @@ pub struct FeedFilter {
     /// Only events about this subtree (a cell path).
     pub within: Option<String>,
     pub subject: Option<String>,
-    /// Scoped callers: the home cell's path, and its ancestors' paths for events about cells themselves.
-    pub visible: Option<(String, Vec<String>, Vec<&'static str>)>,
+    /// Scoped callers: what they may see outside the whole-grid view.
+    pub visible: Option<Visible>,
+}
+
+/// What a caller with a home cell sees of the log.
+#[derive(Debug, Clone)]
+pub struct Visible {
+    /// Events about cells in the subtree at this path.
+    pub home: String,
+    /// Events of `about_cell` types about these ancestors of the home cell.
+    pub ancestors: Vec<String>,
+    pub about_cell: Vec<&'static str>,
+    /// Events of these types that concern no cell (the catalogue; for the command centre, unrouted incidents).
+    pub cell_free: Vec<&'static str>,
 }
 
 /// Appends events in one statement per chunk (an import may append thousands).
@@ -101,11 +113,12 @@ pub fn page(conn: &mut AnyConnection, f: &FeedFilter, limit: i64) -> QueryResult
     if let Some(subject) = &f.subject {
         q = q.filter(events::subject.eq(subject.clone()));
     }
-    if let Some((home, ancestors, about_cell)) = &f.visible {
-        let (start, end) = subtree_range(home);
+    if let Some(v) = &f.visible {
+        let (start, end) = subtree_range(&v.home);
         let below = events::cell_path.ge(start).and(events::cell_path.lt(end));
-        let above = events::cell_path.eq_any(ancestors.clone()).and(events::kind.eq_any(about_cell.clone()));
-        q = q.filter(below.or(above));
+        let above = events::cell_path.eq_any(v.ancestors.clone()).and(events::kind.eq_any(v.about_cell.clone()));
+        let nowhere = events::cell_path.is_null().and(events::kind.eq_any(v.cell_free.clone()));
+        q = q.filter(below.or(above).or(nowhere));
     }
     let mut rows: Vec<EventRow> = q.load(conn)?;
     let more = rows.len() as i64 > limit;

@@ -107,38 +107,62 @@ pub struct EventType {
     pub name: &'static str,
     pub permission: Permission,
     pub about_cell: bool,
+    /// Which callers with a home cell see events of this type that concern no cell.
+    pub without_cell: CellFree,
+}
+
+/// Readers of events recorded without a cell, besides callers who see the whole grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellFree {
+    Nobody,
+    /// Everyone holding the type's permission (the incident catalogue).
+    Everyone,
+    /// Callers at home in a top-level cell, who see the queue of unrouted incidents.
+    CommandCentre,
+}
+
+const fn grid(name: &'static str, about_cell: bool) -> EventType {
+    EventType { name, permission: Permission::GridRead, about_cell, without_cell: CellFree::Nobody }
+}
+
+const fn account(name: &'static str) -> EventType {
+    EventType { name, permission: Permission::AccountsAdmin, about_cell: false, without_cell: CellFree::Nobody }
+}
+
+const fn incident(name: &'static str, without_cell: CellFree) -> EventType {
+    EventType { name, permission: Permission::IncidentsRead, about_cell: false, without_cell }
 }
 
 /// Every event type, once.
 pub const EVENT_TYPES: [EventType; 28] = [
-    EventType { name: "grid.cell.created", permission: Permission::GridRead, about_cell: true },
-    EventType { name: "grid.cell.updated", permission: Permission::GridRead, about_cell: true },
-    EventType { name: "grid.cell.retired", permission: Permission::GridRead, about_cell: true },
-    EventType { name: "grid.cell.deleted", permission: Permission::GridRead, about_cell: true },
-    EventType { name: "grid.imported", permission: Permission::GridRead, about_cell: false },
-    EventType { name: "grid.person.assigned", permission: Permission::GridRead, about_cell: false },
-    EventType { name: "grid.person.updated", permission: Permission::GridRead, about_cell: false },
-    EventType { name: "grid.person.removed", permission: Permission::GridRead, about_cell: false },
-    EventType { name: "account.created", permission: Permission::AccountsAdmin, about_cell: false },
-    EventType { name: "account.updated", permission: Permission::AccountsAdmin, about_cell: false },
-    EventType { name: "account.secret_rotated", permission: Permission::AccountsAdmin, about_cell: false },
-    EventType { name: "incident.reported", permission: Permission::IncidentsRead, about_cell: false },
-    EventType { name: "incident.routed", permission: Permission::IncidentsRead, about_cell: false },
-    EventType { name: "incident.assigned", permission: Permission::IncidentsRead, about_cell: false },
-    EventType { name: "incident.reassigned", permission: Permission::IncidentsRead, about_cell: false },
-    EventType { name: "incident.started", permission: Permission::IncidentsRead, about_cell: false },
-    EventType { name: "incident.rectified", permission: Permission::IncidentsRead, about_cell: false },
-    EventType { name: "incident.closed", permission: Permission::IncidentsRead, about_cell: false },
-    EventType { name: "incident.reopened", permission: Permission::IncidentsRead, about_cell: false },
-    EventType { name: "incident.rejected", permission: Permission::IncidentsRead, about_cell: false },
-    EventType { name: "incident.marked_duplicate", permission: Permission::IncidentsRead, about_cell: false },
-    EventType { name: "incident.extension_requested", permission: Permission::IncidentsRead, about_cell: false },
-    EventType { name: "incident.extension_decided", permission: Permission::IncidentsRead, about_cell: false },
-    EventType { name: "incident.photo_added", permission: Permission::IncidentsRead, about_cell: false },
-    EventType { name: "incident.category.created", permission: Permission::IncidentsRead, about_cell: false },
-    EventType { name: "incident.category.updated", permission: Permission::IncidentsRead, about_cell: false },
-    EventType { name: "supervision.issued", permission: Permission::IncidentsRead, about_cell: false },
-    EventType { name: "supervision.responded", permission: Permission::IncidentsRead, about_cell: false },
+    grid("grid.cell.created", true),
+    grid("grid.cell.updated", true),
+    grid("grid.cell.retired", true),
+    grid("grid.cell.deleted", true),
+    grid("grid.imported", false),
+    grid("grid.person.assigned", false),
+    grid("grid.person.updated", false),
+    grid("grid.person.removed", false),
+    account("account.created"),
+    account("account.updated"),
+    account("account.secret_rotated"),
+    incident("incident.reported", CellFree::CommandCentre),
+    incident("incident.routed", CellFree::CommandCentre),
+    incident("incident.assigned", CellFree::CommandCentre),
+    incident("incident.reassigned", CellFree::CommandCentre),
+    incident("incident.started", CellFree::CommandCentre),
+    incident("incident.rectified", CellFree::CommandCentre),
+    incident("incident.closed", CellFree::CommandCentre),
+    incident("incident.reopened", CellFree::CommandCentre),
+    incident("incident.rejected", CellFree::CommandCentre),
+    incident("incident.marked_duplicate", CellFree::CommandCentre),
+    incident("incident.extension_requested", CellFree::CommandCentre),
+    incident("incident.extension_decided", CellFree::CommandCentre),
+    incident("incident.photo_added", CellFree::CommandCentre),
+    incident("incident.category.created", CellFree::Everyone),
+    incident("incident.category.updated", CellFree::Everyone),
+    incident("supervision.issued", CellFree::Nobody),
+    incident("supervision.responded", CellFree::Nobody),
 ];
 
 /// The event type of an incident action.

@@ -65,7 +65,8 @@ async fn run_one(
     let Some(account) = caller.account().map(str::to_owned) else {
         return Outcome::Refused(ApiError::Forbidden("batches need an account".into()));
     };
-    let key = format!("batch:{}", item.key);
+    // A space cannot occur in an Idempotency-Key header, so item keys never meet request keys.
+    let key = format!("batch {}", item.key);
     let fingerprint = format!("{:x}", Sha256::digest(item.raw.to_string().as_bytes()));
     let (lease, ttl) = (settings.idempotency_lease_secs as i64, settings.idempotency_ttl_secs as i64);
     let (a, k) = (account.clone(), key.clone());

@@ -74,6 +74,8 @@ pub struct TestApp {
     /// The administrator's token that [`TestApp::request`] sends.
     pub token: Option<String>,
     _db: TestDb,
+    /// Where this instance keeps photos (unless the test chose a store).
+    _storage: tempfile::TempDir,
 }
 
 /// A response read whole.
@@ -156,6 +158,8 @@ pub async fn spawn_instance_on(app: &TestApp, configure: impl FnOnce(&mut Settin
 
 async fn start(database_url: DatabaseUrl, configure: impl FnOnce(&mut Settings), db: TestDb) -> TestApp {
     let mut settings = test_settings(database_url.clone());
+    let storage = tempfile::tempdir().expect("temp dir");
+    settings.storage_url = storage.path().display().to_string();
     configure(&mut settings);
     airgrid::telemetry::init(&settings);
     let app = Application::build(settings.clone()).expect("application starts");
@@ -164,7 +168,7 @@ async fn start(database_url: DatabaseUrl, configure: impl FnOnce(&mut Settings),
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
     let client = awc::Client::builder().timeout(Duration::from_secs(60)).disable_redirects().finish();
-    TestApp { address, database_url, client, keys, token: None, _db: db }
+    TestApp { address, database_url, client, keys, token: None, _db: db, _storage: storage }
 }
 
 impl TestApp {

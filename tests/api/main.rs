@@ -14,6 +14,8 @@ mod grid_locate;
 mod grid_people;
 mod grid_support;
 mod idempotency;
+mod incident_extras;
+mod incident_photos;
 mod incident_support;
 mod incidents;
 mod large_subtree;

@@ -104,6 +104,11 @@ pub async fn issue(
     if !(1..=100).contains(&b.incident_ids.len()) {
         errors.push(FieldError::new("incident_ids", "must list 1 to 100 incidents"));
     }
+    for (i, id) in b.incident_ids.iter().enumerate() {
+        if b.incident_ids[..i].contains(id) {
+            errors.push(FieldError::new(format!("incident_ids[{i}]"), "is listed twice"));
+        }
+    }
     let (Some(cell), Some(content), Some(deadline_at)) = (cell, content, deadline_at) else {
         return Err(ApiError::validation(errors));
     };
