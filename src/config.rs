@@ -50,6 +50,9 @@ pub struct Settings {
     pub grid_refresh_interval_ms: u64,
     /// Most positions one cell boundary may have (all its rings together).
     pub grid_max_vertices: usize,
+    /// How often an instance checks whether accounts changed elsewhere, in milliseconds (0 = every request):
+    /// the longest a deactivation or role change made on another instance takes to apply here.
+    pub account_cache_refresh_ms: u64,
     /// Where the instance keeps generated files (the token signing secret when none is configured).
     pub data_dir: PathBuf,
     /// Token signing algorithm: `HS256` (shared secret), `EdDSA` or `RS256` (key pair).
@@ -168,6 +171,7 @@ impl Default for Settings {
             grid_sibling_overlap_tolerance: 0.02,
             grid_refresh_interval_ms: 1000,
             grid_max_vertices: 100_000,
+            account_cache_refresh_ms: 1000,
             data_dir: "data".into(),
             jwt_algorithm: JwtAlgorithm::HS256,
             jwt_secret: None,

@@ -66,6 +66,10 @@ impl Application {
         let token_keys = web::Data::new(auth::tokens::TokenKeys::load(&settings, &mut conn)?);
         drop(conn);
         tracing::info!(cells = snapshot.index.len(), "grid index built");
+        let callers = web::Data::new(auth::CallerCache::new(
+            auth::CALLER_TOPICS,
+            Duration::from_millis(settings.account_cache_refresh_ms),
+        ));
         let policy = web::Data::new(incidents::Policy::from_settings(&settings)?);
         let storage = web::Data::new(storage::Storage::from_url(&settings.storage_url)?);
         tracing::info!(storage = %storage.describe(), "object storage ready");
@@ -102,6 +106,7 @@ impl Application {
                 .app_data(settings_data.clone())
                 .app_data(live.clone())
                 .app_data(token_keys.clone())
+                .app_data(callers.clone())
                 .app_data(policy.clone())
                 .app_data(storage.clone())
                 .app_data(route_table.clone())

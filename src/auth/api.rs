@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::caller::Caller;
+use super::caller::{Caller, CallerCache};
 use super::service::{self, AccountChanges, Credentials, Issued, NewAccount, Throttle};
 use super::store::AccountRow;
 use super::tokens::TokenKeys;
@@ -397,6 +397,7 @@ pub struct AccountPatch {
 pub async fn update_account(
     caller: Caller,
     db: web::Data<Db>,
+    callers: web::Data<CallerCache>,
     id: web::Path<String>,
     if_match: IfMatch,
     body: Json<AccountPatch>,
@@ -413,6 +414,7 @@ pub async fn update_account(
     };
     let id = id.into_inner();
     let row = service::update(&db, caller, id, if_match, changes).await?;
+    callers.invalidate();
     Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(row.version))).json(Account::try_from(row)?))
 }
 

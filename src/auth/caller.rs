@@ -10,9 +10,18 @@ use actix_web::{FromRequest, HttpRequest, web};
 use super::store::{self, AccountRow};
 use super::tokens::TokenKeys;
 use crate::db::Db;
+use crate::db::cache::RevisionCache;
 use crate::domain::access::{Permission, Role};
 use crate::domain::scope::Scope;
 use crate::error::ApiError;
+
+/// Active accounts with their home cell's path, by id: authenticated requests are answered without a database
+/// round trip. Account writes bump the `accounts` revision and grid writes (moves change home paths) the
+/// `grid` one; an instance checks them at most once per `account_cache_refresh_ms`, and at once after its own.
+pub type CallerCache = RevisionCache<String, (AccountRow, Option<String>)>;
+
+/// The revisions a cached caller depends on.
+pub const CALLER_TOPICS: &[&str] = &[store::ACCOUNTS_TOPIC, crate::grid::store::GRID_TOPIC];
 
 /// The caller's home cell: everything it sees hangs below (or above) it.
 #[derive(Debug, Clone)]
@@ -114,22 +123,26 @@ impl FromRequest for Caller {
         let token = bearer_token(req.headers());
         let keys = req.app_data::<web::Data<TokenKeys>>().cloned();
         let db = req.app_data::<web::Data<Db>>().cloned();
+        let cache = req.app_data::<web::Data<CallerCache>>().cloned();
         Box::pin(async move {
-            let (keys, db) = keys.zip(db).ok_or_else(|| ApiError::internal("authentication is not configured"))?;
+            let ((keys, db), cache) =
+                keys.zip(db).zip(cache).ok_or_else(|| ApiError::internal("authentication is not configured"))?;
             let token =
                 token.ok_or_else(|| ApiError::Unauthorized("send `Authorization: Bearer <access token>`".into()))?;
             let claims = keys.verify(&token).map_err(|reason| {
                 tracing::info!(%reason, "access token refused");
                 ApiError::Unauthorized("the access token is not valid".into())
             })?;
-            db.run(move |conn| {
-                let (account, home) = store::find_account_with_home(conn, &claims.sub)?
-                    .filter(|(a, _)| a.active)
-                    .ok_or_else(|| ApiError::Unauthorized("the account is not active".into()))?;
-                let home = account.home_cell.clone().zip(home).map(|(code, path)| HomeCell { code, path });
-                Caller::from_account(&account, home)
-            })
-            .await
+            let id = claims.sub.clone();
+            let load = move |conn: &mut crate::db::AnyConnection| {
+                Ok(store::find_account_with_home(conn, &id)?.filter(|(a, _)| a.active))
+            };
+            let (account, home) = cache
+                .get(&db, claims.sub, load)
+                .await?
+                .ok_or_else(|| ApiError::Unauthorized("the account is not active".into()))?;
+            let home = account.home_cell.clone().zip(home).map(|(code, path)| HomeCell { code, path });
+            Caller::from_account(&account, home)
         })
     }
 }

@@ -8,4 +8,4 @@ pub mod store;
 pub mod tokens;
 
 pub use api::routes;
-pub use caller::Caller;
+pub use caller::{CALLER_TOPICS, Caller, CallerCache};

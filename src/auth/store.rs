@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::AnyConnection;
+use crate::db::cache::bump_revision;
 use crate::db::schema::{accounts, grid_cells, refresh_tokens, sign_in_failures};
 use crate::domain::scope::subtree_range;
 
@@ -79,12 +80,17 @@ pub fn list_accounts(
     q.load(conn)
 }
 
+/// The `revisions` topic of accounts: every account write bumps it, so instances' caller caches follow.
+pub const ACCOUNTS_TOPIC: &str = "accounts";
+
 pub fn insert_account(conn: &mut AnyConnection, row: &AccountRow) -> QueryResult<()> {
-    diesel::insert_into(accounts::table).values(row).execute(conn).map(drop)
+    diesel::insert_into(accounts::table).values(row).execute(conn)?;
+    bump_revision(conn, ACCOUNTS_TOPIC)
 }
 
 pub fn update_account(conn: &mut AnyConnection, row: &AccountRow) -> QueryResult<()> {
-    diesel::update(accounts::table.filter(accounts::id.eq(&row.id))).set(row).execute(conn).map(drop)
+    diesel::update(accounts::table.filter(accounts::id.eq(&row.id))).set(row).execute(conn)?;
+    bump_revision(conn, ACCOUNTS_TOPIC)
 }
 
 pub fn insert_refresh_token(conn: &mut AnyConnection, row: &RefreshTokenRow) -> QueryResult<()> {
@@ -195,7 +201,7 @@ pub fn count_other_active_admins(conn: &mut AnyConnection, except: &str) -> Quer
 /// lock on PostgreSQL, the write lock on SQLite.
 pub fn lock_accounts(conn: &mut AnyConnection) -> QueryResult<()> {
     use crate::db::schema::revisions;
-    diesel::update(revisions::table.filter(revisions::topic.eq("accounts")))
+    diesel::update(revisions::table.filter(revisions::topic.eq(ACCOUNTS_TOPIC)))
         .set(revisions::revision.eq(revisions::revision))
         .execute(conn)
         .map(drop)

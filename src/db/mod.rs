@@ -1,5 +1,6 @@
 //! One code path for SQLite and PostgreSQL: [`AnyConnection`], its pool, and the embedded migrations.
 
+pub mod cache;
 pub mod schema;
 mod slow_query;
 

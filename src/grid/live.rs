@@ -4,6 +4,9 @@
 //! row of `revisions` in its transaction, and before answering a locate an instance compares that
 //! revision with its snapshot's (at most once per `grid_refresh_interval_ms`) and reloads when it moved
 //! or when the day changed (validity dates). Writes on this instance invalidate at once.
+//!
+//! The people responsible for each cell today are cached the same way, under the `people` and `grid`
+//! revisions, so a locate needs no query at all.
 
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -12,7 +15,8 @@ use chrono::NaiveDate;
 
 use super::index::{GridIndex, IndexedCell};
 use super::service::stored_shape;
-use super::store;
+use super::store::{self, PersonRow};
+use crate::db::cache::RevisionCache;
 use crate::db::{AnyConnection, Db};
 use crate::error::ApiError;
 
@@ -49,6 +53,7 @@ pub struct LiveIndex {
     checked_at: Mutex<Option<Instant>>,
     reloading: tokio::sync::Mutex<()>,
     interval: Duration,
+    people: RevisionCache<(String, NaiveDate), Vec<PersonRow>>,
 }
 
 impl LiveIndex {
@@ -58,7 +63,15 @@ impl LiveIndex {
             checked_at: Mutex::new(Some(Instant::now())),
             reloading: tokio::sync::Mutex::new(()),
             interval,
+            people: RevisionCache::new(&[store::PEOPLE_TOPIC, store::GRID_TOPIC], interval),
         }
+    }
+
+    /// Who is responsible for `cell` on `day`, from the cache while nothing changed.
+    pub async fn people(&self, db: &Db, cell: &str, day: NaiveDate) -> Result<Vec<PersonRow>, ApiError> {
+        let code = cell.to_owned();
+        let load = move |conn: &mut AnyConnection| Ok(Some(store::people_of(conn, &code, Some(day))?));
+        Ok(self.people.get(db, (cell.to_owned(), day), load).await?.unwrap_or_default())
     }
 
     /// A snapshot no older than the refresh interval allows.
@@ -81,9 +94,10 @@ impl LiveIndex {
         Ok(self.snapshot())
     }
 
-    /// Forces a check on the next use (after this instance changed the grid).
+    /// Forces a check on the next use (after this instance changed the grid or its people).
     pub fn invalidate(&self) {
         *self.checked_at.lock().expect("index lock") = None;
+        self.people.invalidate();
     }
 
     fn snapshot(&self) -> Arc<Snapshot> {

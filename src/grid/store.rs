@@ -4,6 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::AnyConnection;
+use crate::db::cache::bump_revision;
 use crate::db::schema::{accounts, grid_cells, grid_people, lower, revisions, substr};
 use crate::domain::scope::subtree_range;
 
@@ -255,16 +256,23 @@ pub fn find_person(conn: &mut AnyConnection, cell: &str, id: &str) -> QueryResul
         .optional()
 }
 
+/// The `revisions` topic of responsible people: every change bumps it, so instances' people caches follow.
+pub const PEOPLE_TOPIC: &str = "people";
+
 pub fn insert_person(conn: &mut AnyConnection, row: &PersonRow) -> QueryResult<()> {
-    diesel::insert_into(grid_people::table).values(row).execute(conn).map(drop)
+    diesel::insert_into(grid_people::table).values(row).execute(conn)?;
+    bump_revision(conn, PEOPLE_TOPIC)
 }
 
 pub fn update_person(conn: &mut AnyConnection, row: &PersonRow) -> QueryResult<()> {
-    diesel::update(grid_people::table.filter(grid_people::id.eq(&row.id))).set(row).execute(conn).map(drop)
+    diesel::update(grid_people::table.filter(grid_people::id.eq(&row.id))).set(row).execute(conn)?;
+    bump_revision(conn, PEOPLE_TOPIC)
 }
 
 pub fn delete_person(conn: &mut AnyConnection, id: &str) -> QueryResult<usize> {
-    diesel::delete(grid_people::table.filter(grid_people::id.eq(id))).execute(conn)
+    let deleted = diesel::delete(grid_people::table.filter(grid_people::id.eq(id))).execute(conn)?;
+    bump_revision(conn, PEOPLE_TOPIC)?;
+    Ok(deleted)
 }
 
 pub fn grid_revision(conn: &mut AnyConnection) -> QueryResult<i64> {

@@ -147,7 +147,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 /// Another instance of the application on `app`'s database, as a second server of one deployment runs,
 /// checking for grid changes made elsewhere before every locate. Keep `app` alive while it is used.
 pub async fn spawn_second_instance(app: &TestApp) -> TestApp {
-    spawn_instance_on(app, |settings| settings.grid_refresh_interval_ms = 0).await
+    spawn_instance_on(app, |settings| {
+        settings.grid_refresh_interval_ms = 0;
+        settings.account_cache_refresh_ms = 0;
+    })
+    .await
 }
 
 /// Another instance of the application on `app`'s database; `configure` may adjust its settings first.

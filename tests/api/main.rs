@@ -6,6 +6,7 @@ mod helpers;
 
 mod access;
 mod auth;
+mod caches;
 mod errors;
 mod events;
 mod grid_cells;

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::cells::{CellQuery, cell_filter};
 use super::{CrsParam, DraftError, RawCell, parse_draft};
-use crate::auth::Caller;
+use crate::auth::{Caller, CallerCache};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::access::Permission;
@@ -233,6 +233,7 @@ pub async fn import(
     db: web::Data<Db>,
     settings: web::Data<Settings>,
     live: web::Data<LiveIndex>,
+    callers: web::Data<CallerCache>,
     options: web::Query<ImportOptions>,
     crs: web::Query<CrsParam>,
     body: BulkJson<GridImport>,
@@ -246,6 +247,7 @@ pub async fn import(
     let summary = db.transaction(move |conn| service::import(conn, &caller, file, tol, today, dry_run)).await?;
     if summary.created + summary.updated > 0 && !dry_run {
         live.invalidate();
+        callers.invalidate();
     }
     tracing::info!(total, created = summary.created, updated = summary.updated, dry_run, "grid import");
     Ok(HttpResponse::Ok().json(summary))

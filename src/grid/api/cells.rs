@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{Cell, CellSummary, CrsParam, DraftError, RawCell, parse_code, parse_draft, parse_name};
-use crate::auth::Caller;
+use crate::auth::{Caller, CallerCache};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::access::Permission;
@@ -174,6 +174,7 @@ pub async fn create(
     db: web::Data<Db>,
     settings: web::Data<Settings>,
     live: web::Data<LiveIndex>,
+    callers: web::Data<CallerCache>,
     crs: web::Query<CrsParam>,
     body: Json<NewCell>,
 ) -> Result<HttpResponse, ApiError> {
@@ -196,6 +197,7 @@ pub async fn create(
     let (tol, today) = (settings.grid_tolerances(), settings.today());
     let row = db.transaction(move |conn| service::create_cell(conn, &caller, draft, tol, today)).await?;
     live.invalidate();
+    callers.invalidate();
     let location = format!("/api/v1/grid/cells/{}", row.code);
     cell_response(HttpResponse::Created().insert_header((header::LOCATION, location)), row, crs.crs)
 }
@@ -278,6 +280,7 @@ pub async fn update(
     db: web::Data<Db>,
     settings: web::Data<Settings>,
     live: web::Data<LiveIndex>,
+    callers: web::Data<CallerCache>,
     code: web::Path<String>,
     crs: web::Query<CrsParam>,
     if_match: IfMatch,
@@ -320,6 +323,7 @@ pub async fn update(
     let row =
         db.transaction(move |conn| service::update_cell(conn, &caller, &code, changes, if_match, tol, today)).await?;
     live.invalidate();
+    callers.invalidate();
     cell_response(&mut HttpResponse::Ok(), row, crs.crs)
 }
 
@@ -356,6 +360,7 @@ pub async fn retire(
     db: web::Data<Db>,
     settings: web::Data<Settings>,
     live: web::Data<LiveIndex>,
+    callers: web::Data<CallerCache>,
     code: web::Path<String>,
     if_match: IfMatch,
     body: Json<Retirement>,
@@ -365,6 +370,7 @@ pub async fn retire(
     let day = body.0.on.unwrap_or_else(|| settings.today());
     let row = db.transaction(move |conn| service::retire_cell(conn, &caller, &code, day, if_match)).await?;
     live.invalidate();
+    callers.invalidate();
     cell_response(&mut HttpResponse::Ok(), row, Default::default())
 }
 
@@ -390,6 +396,7 @@ pub async fn delete(
     caller: Caller,
     db: web::Data<Db>,
     live: web::Data<LiveIndex>,
+    callers: web::Data<CallerCache>,
     code: web::Path<String>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
@@ -397,6 +404,7 @@ pub async fn delete(
     let code = parse_code(&code)?;
     db.transaction(move |conn| service::delete_cell(conn, &caller, &code, if_match)).await?;
     live.invalidate();
+    callers.invalidate();
     Ok(HttpResponse::NoContent().finish())
 }
 

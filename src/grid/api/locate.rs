@@ -12,7 +12,6 @@ use crate::domain::access::Permission;
 use crate::domain::crs::Crs;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::grid::live::LiveIndex;
-use crate::grid::store;
 
 /// A point to locate.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -112,8 +111,7 @@ pub async fn locate(
         .collect();
     let people = match cells.last().filter(|_| complete) {
         Some(deepest) => {
-            let code = deepest.code.clone();
-            let rows = db.run(move |conn| Ok(store::people_of(conn, &code, Some(today))?)).await?;
+            let rows = live.people(&db, &deepest.code, today).await?;
             rows.into_iter().map(Person::from_row).collect::<Result<_, _>>()?
         }
         None => Vec::new(),

@@ -12,6 +12,7 @@ use crate::db::Db;
 use crate::domain::access::Permission;
 use crate::domain::grid::Duty;
 use crate::error::{ApiError, FieldError, Problem};
+use crate::grid::live::LiveIndex;
 use crate::grid::people::{self, AssignmentChanges, NewAssignment};
 use crate::grid::store::PersonRow;
 use crate::http::{IfMatch, Json, etag};
@@ -134,6 +135,7 @@ pub struct NewPerson {
 pub async fn create(
     caller: Caller,
     db: web::Data<Db>,
+    live: web::Data<LiveIndex>,
     settings: web::Data<crate::config::Settings>,
     code: web::Path<String>,
     body: Json<NewPerson>,
@@ -155,6 +157,7 @@ pub async fn create(
     }
     let new = NewAssignment { name, phone, account_id: b.account_id, duty, valid_from, valid_to: b.valid_to };
     let row = db.transaction(move |conn| people::assign(conn, &caller, &code, new)).await?;
+    live.invalidate();
     let location = format!("/api/v1/grid/cells/{}/people/{}", row.cell_code, row.id);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
@@ -235,6 +238,7 @@ pub struct PersonPatch {
 pub async fn update(
     caller: Caller,
     db: web::Data<Db>,
+    live: web::Data<LiveIndex>,
     path: web::Path<(String, String)>,
     if_match: IfMatch,
     body: Json<PersonPatch>,
@@ -260,6 +264,7 @@ pub async fn update(
         valid_to: p.valid_to,
     };
     let row = db.transaction(move |conn| people::update(conn, &caller, &code, &id, changes, if_match)).await?;
+    live.invalidate();
     Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(row.version))).json(Person::from_row(row)?))
 }
 
@@ -283,6 +288,7 @@ pub async fn update(
 pub async fn delete(
     caller: Caller,
     db: web::Data<Db>,
+    live: web::Data<LiveIndex>,
     path: web::Path<(String, String)>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
@@ -290,6 +296,7 @@ pub async fn delete(
     let (code, id) = path.into_inner();
     let code = parse_code(&code)?;
     db.transaction(move |conn| people::remove(conn, &caller, &code, &id, if_match)).await?;
+    live.invalidate();
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,0 +1,1 @@
+DELETE FROM revisions WHERE topic = 'people';
