@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -34,12 +35,59 @@ pub fn bump_revision(conn: &mut AnyConnection, topic: &str) -> QueryResult<()> {
         .map(drop)
 }
 
+/// When a cache last compared its revisions with the database's, and whether it must again.
+///
+/// A check covers the writes this instance made before it began: `invalidate` bumps a generation, and a
+/// check records the generation it started at, so a check already running when this instance writes
+/// cannot mark the cache fresh (its next read checks again and sees the write).
+pub struct Freshness {
+    interval: Duration,
+    generation: AtomicU64,
+    /// When the last check began, and the generation it covered.
+    checked: Mutex<Option<(Instant, u64)>>,
+}
+
+impl Freshness {
+    pub fn new(interval: Duration) -> Self {
+        Self { interval, generation: AtomicU64::new(0), checked: Mutex::new(None) }
+    }
+
+    /// Marks the cache fresh as of now, but only for the writes before `began` (from [`Freshness::begin`]).
+    pub fn fresh(&self, began: (Instant, u64)) {
+        *self.checked.lock().expect("freshness lock") = Some(began);
+    }
+
+    /// What a check starting now covers; pass it to [`Freshness::fresh`] when the check is done.
+    pub fn begin(&self) -> (Instant, u64) {
+        (Instant::now(), self.generation.load(Ordering::SeqCst))
+    }
+
+    /// True when the interval has passed or this instance wrote since the last check.
+    pub fn due(&self) -> bool {
+        self.checked.lock().expect("freshness lock").is_none_or(|(at, generation)| {
+            at.elapsed() >= self.interval || generation != self.generation.load(Ordering::SeqCst)
+        })
+    }
+
+    /// True when this instance wrote since the last check: its next read must see the write.
+    pub fn owed(&self) -> bool {
+        self.checked
+            .lock()
+            .expect("freshness lock")
+            .is_none_or(|(_, generation)| generation != self.generation.load(Ordering::SeqCst))
+    }
+
+    /// Forces a check on the next read (after this instance changed what the cache holds).
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
 /// Values by key, valid while the revisions of `topics` stay as they were when the values were read.
 pub struct RevisionCache<K, V> {
     topics: &'static [&'static str],
-    interval: Duration,
     state: RwLock<State<K, V>>,
-    checked_at: Mutex<Option<Instant>>,
+    freshness: Freshness,
 }
 
 struct State<K, V> {
@@ -51,9 +99,8 @@ impl<K: Eq + Hash + Clone + Send + 'static, V: Clone + Send + 'static> RevisionC
     pub fn new(topics: &'static [&'static str], interval: Duration) -> Self {
         Self {
             topics,
-            interval,
             state: RwLock::new(State { revisions: Vec::new(), entries: HashMap::new() }),
-            checked_at: Mutex::new(None),
+            freshness: Freshness::new(interval),
         }
     }
 
@@ -62,7 +109,8 @@ impl<K: Eq + Hash + Clone + Send + 'static, V: Clone + Send + 'static> RevisionC
     where
         F: FnOnce(&mut AnyConnection) -> Result<Option<V>, ApiError> + Send + 'static,
     {
-        if self.due() {
+        if self.freshness.due() {
+            let began = self.freshness.begin();
             let topics = self.topics;
             let now = db.run(move |conn| Ok(read_revisions(conn, topics)?)).await?;
             let mut state = self.state.write().expect("cache lock");
@@ -70,7 +118,7 @@ impl<K: Eq + Hash + Clone + Send + 'static, V: Clone + Send + 'static> RevisionC
                 state.entries.clear();
                 state.revisions = now;
             }
-            *self.checked_at.lock().expect("cache lock") = Some(Instant::now());
+            self.freshness.fresh(began);
         }
         if let Some(value) = self.state.read().expect("cache lock").entries.get(&key) {
             return Ok(Some(value.clone()));
@@ -92,10 +140,33 @@ impl<K: Eq + Hash + Clone + Send + 'static, V: Clone + Send + 'static> RevisionC
 
     /// Forces a revision check on the next read (after this instance changed what the cache holds).
     pub fn invalidate(&self) {
-        *self.checked_at.lock().expect("cache lock") = None;
+        self.freshness.invalidate();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_check_running_when_this_instance_writes_does_not_hide_the_write() {
+        let freshness = Freshness::new(Duration::from_secs(3600));
+        assert!(freshness.due() && freshness.owed(), "never checked");
+        let began = freshness.begin();
+        freshness.invalidate(); // a write commits while the check reads the revisions
+        freshness.fresh(began);
+        assert!(freshness.due() && freshness.owed(), "the check began before the write");
+        freshness.fresh(freshness.begin());
+        assert!(!freshness.due() && !freshness.owed());
+        freshness.invalidate();
+        assert!(freshness.due() && freshness.owed());
     }
 
-    fn due(&self) -> bool {
-        self.checked_at.lock().expect("cache lock").is_none_or(|at| at.elapsed() >= self.interval)
+    #[test]
+    fn the_interval_makes_a_check_due_without_owing_one() {
+        let freshness = Freshness::new(Duration::ZERO);
+        freshness.fresh(freshness.begin());
+        assert!(freshness.due());
+        assert!(!freshness.owed());
     }
 }

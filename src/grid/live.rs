@@ -8,15 +8,15 @@
 //! The people responsible for each cell today are cached the same way, under the `people` and `grid`
 //! revisions, so a locate needs no query at all.
 
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use chrono::NaiveDate;
 
 use super::index::{GridIndex, IndexedCell};
 use super::service::stored_shape;
 use super::store::{self, PersonRow};
-use crate::db::cache::RevisionCache;
+use crate::db::cache::{Freshness, RevisionCache};
 use crate::db::{AnyConnection, Db};
 use crate::error::ApiError;
 
@@ -50,19 +50,19 @@ impl Snapshot {
 
 pub struct LiveIndex {
     current: RwLock<Arc<Snapshot>>,
-    checked_at: Mutex<Option<Instant>>,
+    freshness: Freshness,
     reloading: tokio::sync::Mutex<()>,
-    interval: Duration,
     people: RevisionCache<(String, NaiveDate), Vec<PersonRow>>,
 }
 
 impl LiveIndex {
     pub fn new(snapshot: Snapshot, interval: Duration) -> Self {
+        let freshness = Freshness::new(interval);
+        freshness.fresh(freshness.begin());
         Self {
             current: RwLock::new(Arc::new(snapshot)),
-            checked_at: Mutex::new(Some(Instant::now())),
+            freshness,
             reloading: tokio::sync::Mutex::new(()),
-            interval,
             people: RevisionCache::new(&[store::PEOPLE_TOPIC, store::GRID_TOPIC], interval),
         }
     }
@@ -74,15 +74,22 @@ impl LiveIndex {
         Ok(self.people.get(db, (cell.to_owned(), day), load).await?.unwrap_or_default())
     }
 
-    /// A snapshot no older than the refresh interval allows.
+    /// A snapshot no older than the refresh interval allows, that has every grid write this instance made.
+    /// While one request checks or reloads, the others keep answering from the snapshot they have, unless
+    /// this instance wrote since (then they wait for the reload, so they see the write).
     pub async fn current(&self, db: &Db, today: NaiveDate) -> Result<Arc<Snapshot>, ApiError> {
         if !self.due(today) {
             return Ok(self.snapshot());
         }
-        let _one_at_a_time = self.reloading.lock().await;
+        let _one_at_a_time = match self.reloading.try_lock() {
+            Ok(guard) => guard,
+            Err(_) if !self.freshness.owed() && self.snapshot().day == today => return Ok(self.snapshot()),
+            Err(_) => self.reloading.lock().await,
+        };
         if !self.due(today) {
             return Ok(self.snapshot());
         }
+        let began = self.freshness.begin();
         let known = self.snapshot();
         let revision = db.run(|conn| Ok(store::grid_revision(conn)?)).await?;
         if revision != known.revision || known.day != today {
@@ -90,13 +97,13 @@ impl LiveIndex {
             tracing::info!(revision = fresh.revision, cells = fresh.index.len(), "grid index reloaded");
             *self.current.write().expect("index lock") = Arc::new(fresh);
         }
-        *self.checked_at.lock().expect("index lock") = Some(Instant::now());
+        self.freshness.fresh(began);
         Ok(self.snapshot())
     }
 
     /// Forces a check on the next use (after this instance changed the grid or its people).
     pub fn invalidate(&self) {
-        *self.checked_at.lock().expect("index lock") = None;
+        self.freshness.invalidate();
         self.people.invalidate();
     }
 
@@ -105,7 +112,6 @@ impl LiveIndex {
     }
 
     fn due(&self, today: NaiveDate) -> bool {
-        let stale = self.checked_at.lock().expect("index lock").is_none_or(|at| at.elapsed() >= self.interval);
-        stale || self.snapshot().day != today
+        self.freshness.due() || self.snapshot().day != today
     }
 }
