@@ -302,6 +302,41 @@ impl From<Vec<CellDraft>> for ImportFile {
     }
 }
 
+/// Refuses (403) an import by a caller with a home cell when a feature's cell exists outside its subtree, or
+/// would be put under a parent outside it; features whose parent is new in the file are judged later, with
+/// the rules. Cheap, so it runs before any geometry is checked.
+pub fn import_in_scope(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    placements: &[(String, Option<String>)],
+) -> Result<(), ApiError> {
+    let Some(home) = caller.scope.home_path() else { return Ok(()) };
+    let codes: Vec<String> =
+        placements.iter().flat_map(|(code, parent)| std::iter::once(code.clone()).chain(parent.clone())).collect();
+    let known: HashMap<String, String> = codes
+        .chunks(10_000)
+        .map(|chunk| store::cells_by_code(conn, chunk))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .map(|row| (row.code, row.path))
+        .collect();
+    let outside: Vec<&str> = placements
+        .iter()
+        .filter(|(code, parent)| match (known.get(code), parent.as_ref().and_then(|p| known.get(p))) {
+            (Some(path), _) => !path.starts_with(home),
+            (None, Some(parent_path)) => !format!("{parent_path}{code}/").starts_with(home),
+            (None, None) => parent.is_none(),
+        })
+        .map(|(code, _)| code.as_str())
+        .collect();
+    if outside.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!("outside your part of the grid: {}", outside.join(", "))))
+    }
+}
+
 /// Upserts a whole set of cells by code: every cell is checked first, then all are written or none.
 /// With a `scope` (a home-cell path), every changed cell must fall inside it.
 pub fn import(

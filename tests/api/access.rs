@@ -224,3 +224,26 @@ async fn an_import_cannot_pull_a_cell_into_the_callers_subtree() {
     let cell = app.get("/api/v1/grid/cells/S2").await.json();
     assert_eq!((cell["parent_code"].as_str(), cell["name"].as_str()), (Some("D2"), Some("east")));
 }
+
+#[actix_web::test]
+async fn an_import_outside_the_subtree_is_refused_before_its_geometry_is_checked() {
+    let app = spawn_app().await;
+    small_grid(&app).await;
+    let token = app.account(Role::Commander, Some("D1")).await;
+    // A bow tie: invalid geometry, which would answer 422 if it were checked first.
+    let bow_tie =
+        json!({"type": "Polygon", "coordinates": [[[6.0, 6.0], [7.0, 7.0], [7.0, 6.0], [6.0, 7.0], [6.0, 6.0]]]});
+    for (code, parent) in [("S9", Some("D2")), ("T9", None)] {
+        let collection = json!({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"code": code, "name": "x", "level": 3, "parent_code": parent}, "geometry": bow_tie}
+        ]});
+        let problem =
+            app.post_json_as(&token, "/api/v1/grid/import", &collection).await.assert_problem(403, "forbidden");
+        assert!(problem["detail"].as_str().unwrap().contains(code), "{problem}");
+    }
+    // Inside the subtree the same geometry is a rule problem.
+    let collection = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "S9", "name": "x", "level": 3, "parent_code": "D1"}, "geometry": bow_tie}
+    ]});
+    app.post_json_as(&token, "/api/v1/grid/import", &collection).await.assert_problem(422, "grid-import-rejected");
+}

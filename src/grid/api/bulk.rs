@@ -3,6 +3,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::NaiveDate;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -241,8 +244,16 @@ pub async fn import(
     caller.require(Permission::GridWrite)?;
     let collection = body.0;
     let total = collection.features.len();
+    // Scope before geometry: a caller importing outside its subtree is refused before any polygon is checked.
+    let placements: Vec<(String, Option<String>)> = collection.features.iter().filter_map(placement).collect();
+    let seer = caller.clone();
+    db.run(move |conn| service::import_in_scope(conn, &seer, &placements)).await?;
     let max_vertices = settings.grid_max_vertices;
-    let file = web::block(move || parse_features(collection.features, crs.crs, max_vertices)).await??;
+    // Dropped with the request when the client goes away: the check stops at the next feature.
+    let cancelled = CancelOnDrop::default();
+    let flag = cancelled.0.clone();
+    let file = web::block(move || parse_features(collection.features, crs.crs, max_vertices, &flag)).await??;
+    drop(cancelled);
     let (tol, today, dry_run) = (settings.grid_tolerances(), settings.today(), options.dry_run);
     let summary = db.transaction(move |conn| service::import(conn, &caller, file, tol, today, dry_run)).await?;
     if summary.created + summary.updated > 0 && !dry_run {
@@ -260,7 +271,7 @@ pub fn parse_geojson(
     max_vertices: usize,
 ) -> Result<Vec<service::CellDraft>, ApiError> {
     let collection: GridImport = parse_json(bytes)?;
-    let file = parse_features(collection.features, crs, max_vertices)?;
+    let file = parse_features(collection.features, crs, max_vertices, &AtomicBool::new(false))?;
     if !file.rejected.is_empty() {
         return Err(ApiError::Rule {
             slug: "grid-import-rejected",
@@ -272,14 +283,40 @@ pub fn parse_geojson(
     Ok(file.features.into_iter().map(|(_, d)| d).collect())
 }
 
-/// Parses every feature separately, keeping the good ones and the errors of the bad ones.
+/// Sets its flag when dropped: the request it belongs to is over.
+#[derive(Default)]
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A feature's code and parent code as given, when both can be read without parsing the feature.
+fn placement(feature: &Value) -> Option<(String, Option<String>)> {
+    let text = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let properties = &feature["properties"];
+    Some((text(&properties["code"])?, text(&properties["parent_code"])))
+}
+
+/// Parses every feature separately, keeping the good ones and the errors of the bad ones; stops when
+/// `cancelled` is set (the client is gone).
 fn parse_features(
     items: Vec<Value>,
     crs: crate::domain::crs::Crs,
     max_vertices: usize,
+    cancelled: &AtomicBool,
 ) -> Result<ImportFile, ApiError> {
     let mut file = ImportFile::default();
     for (i, item) in items.into_iter().enumerate() {
+        if cancelled.load(Ordering::Relaxed) {
+            return Err(ApiError::Unavailable("the client went away; the import was not checked".into()));
+        }
         let prefix = format!("features[{i}]");
         let code = match &item["properties"]["code"] {
             Value::String(s) => Some(s.clone()),
