@@ -38,6 +38,23 @@ impl Crs {
     }
 }
 
+/// `min_lon,min_lat,max_lon,max_lat` in `crs`, as a WGS-84 box.
+pub fn parse_bbox(raw: &str, crs: Crs) -> Result<[f64; 4], String> {
+    let parts: Vec<f64> = raw
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| "must be four numbers: min_lon,min_lat,max_lon,max_lat".to_owned())?;
+    match parts.as_slice() {
+        [a, b, c, d] if a <= c && b <= d && parts.iter().all(|v| v.is_finite()) => {
+            let (min_lon, min_lat) = crs.to_wgs84(*a, *b);
+            let (max_lon, max_lat) = crs.to_wgs84(*c, *d);
+            Ok([min_lon, min_lat, max_lon, max_lat])
+        }
+        _ => Err("must be four numbers min_lon,min_lat,max_lon,max_lat with min ≤ max".into()),
+    }
+}
+
 /// Great-circle distance in metres (haversine), for accuracy checks.
 pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
     use geo::{Distance, Haversine, Point};

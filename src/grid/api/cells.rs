@@ -12,7 +12,7 @@ use crate::auth::{Caller, CallerCache};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::access::Permission;
-use crate::domain::crs::Crs;
+use crate::domain::crs::{Crs, parse_bbox};
 use crate::domain::geometry::{Boundary, GeometryJson};
 use crate::domain::grid::{CellCode, Violation};
 use crate::error::{ApiError, FieldError, Problem};
@@ -66,23 +66,6 @@ pub(super) fn cell_filter(q: CellQuery, crs: Crs, today: NaiveDate) -> Result<(C
         ..Default::default()
     };
     Ok((filter, q.within))
-}
-
-/// `min_lon,min_lat,max_lon,max_lat` in `crs`, as a WGS-84 box.
-fn parse_bbox(raw: &str, crs: Crs) -> Result<[f64; 4], String> {
-    let parts: Vec<f64> = raw
-        .split(',')
-        .map(|p| p.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| "must be four numbers: min_lon,min_lat,max_lon,max_lat".to_owned())?;
-    match parts.as_slice() {
-        [a, b, c, d] if a <= c && b <= d && parts.iter().all(|v| v.is_finite()) => {
-            let (min_lon, min_lat) = crs.to_wgs84(*a, *b);
-            let (max_lon, max_lat) = crs.to_wgs84(*c, *d);
-            Ok([min_lon, min_lat, max_lon, max_lat])
-        }
-        _ => Err("must be four numbers min_lon,min_lat,max_lon,max_lat with min ≤ max".into()),
-    }
 }
 
 async fn list_page(

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{Incident, Photo, TimelineEntry, parse_id};
 use crate::auth::Caller;
 use crate::db::Db;
-use crate::domain::crs::Crs;
+use crate::domain::crs::{Crs, parse_bbox};
 use crate::domain::incident::Source;
 use crate::domain::workflow::Status;
 use crate::error::{ApiError, FieldError, Problem};
@@ -99,22 +99,6 @@ fn list_filter(q: &IncidentQuery, caller: &Caller, policy: &Policy) -> Result<In
         text: q.q.clone().filter(|t| !t.trim().is_empty()),
         ..Default::default()
     })
-}
-
-fn parse_bbox(raw: &str, crs: Crs) -> Result<[f64; 4], String> {
-    let parts: Vec<f64> = raw
-        .split(',')
-        .map(|p| p.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| "must be four numbers: min_lon,min_lat,max_lon,max_lat".to_owned())?;
-    match parts.as_slice() {
-        [a, b, c, d] if a <= c && b <= d && parts.iter().all(|v| v.is_finite()) => {
-            let (min_lon, min_lat) = crs.to_wgs84(*a, *b);
-            let (max_lon, max_lat) = crs.to_wgs84(*c, *d);
-            Ok([min_lon, min_lat, max_lon, max_lat])
-        }
-        _ => Err("must be four numbers min_lon,min_lat,max_lon,max_lat with min ≤ max".into()),
-    }
 }
 
 /// A GeoJSON Feature of an incident.
