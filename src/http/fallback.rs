@@ -47,15 +47,20 @@ impl RouteTable {
         }
     }
 
-    /// The methods the path supports, if any template matches it.
+    /// The methods the path supports, if any template matches it. A template without placeholders that
+    /// matches (`/incidents/batch`) is the resource the router picks, so a template with one
+    /// (`/incidents/{id}`) does not add its methods.
     pub fn allowed(&self, path: &str) -> Option<Vec<Method>> {
         let parts: Vec<&str> = path.split('/').collect();
         let matches = |template: &[String]| {
             template.len() == parts.len()
                 && template.iter().zip(&parts).all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
         };
-        let mut methods: Vec<Method> =
-            self.0.iter().filter(|(t, _)| matches(t)).flat_map(|(_, m)| m.iter().cloned()).collect();
+        let literal = |template: &[String]| !template.iter().any(|t| t.starts_with('{'));
+        let matching: Vec<&(Vec<String>, Vec<Method>)> = self.0.iter().filter(|(t, _)| matches(t)).collect();
+        let exact: Vec<_> = matching.iter().copied().filter(|(t, _)| literal(t)).collect();
+        let chosen = if exact.is_empty() { matching } else { exact };
+        let mut methods: Vec<Method> = chosen.into_iter().flat_map(|(_, m)| m.iter().cloned()).collect();
         methods.dedup();
         (!methods.is_empty()).then_some(methods)
     }
@@ -113,5 +118,14 @@ mod tests {
         assert_eq!(table.allowed("/api/v1/grid/cells/"), None);
         assert_eq!(table.allowed("/api/v1/grid/cellsx"), None);
         assert_eq!(table.allowed("/api/v1/grid/cells/1/2"), None);
+    }
+
+    #[test]
+    fn a_fixed_path_hides_the_template_beside_it() {
+        let mut table = RouteTable::default();
+        table.add("/api/v1/incidents/batch", Method::POST);
+        table.add("/api/v1/incidents/{id}", Method::GET);
+        assert_eq!(table.allowed("/api/v1/incidents/batch"), Some(vec![Method::POST]));
+        assert_eq!(table.allowed("/api/v1/incidents/42"), Some(vec![Method::GET]));
     }
 }
