@@ -391,6 +391,7 @@ pub struct AccountPatch {
         (status = 200, description = "The changed account", body = Account),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The change would demote or deactivate the last active administrator (`/problems/conflict`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[patch("/{id}")]
