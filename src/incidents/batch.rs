@@ -14,18 +14,18 @@ use crate::error::{ApiError, Problem};
 use crate::grid::live::LiveIndex;
 use crate::idempotency::store::{self as keys, Claim, Stored};
 
-/// One item's outcome: the report written now or before (`replayed`), or why it was refused.
+/// A fresh item's outcome: the report written, or why it was refused.
 pub enum Outcome {
-    Reported {
-        row: Box<IncidentRow>,
-        duplicates: Vec<PossibleDuplicate>,
-    },
-    /// A stored answer to the same key and item: status and the JSON body it had.
-    Replayed {
-        status: u16,
-        body: Vec<u8>,
-    },
+    Reported { row: Box<IncidentRow>, duplicates: Vec<PossibleDuplicate> },
     Refused(ApiError),
+}
+
+/// An item's answer as a single report would have had it (status and JSON body), and whether it is the
+/// stored answer of an earlier send.
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub replayed: bool,
 }
 
 /// An item as the client sent it: its key, its raw JSON (the fingerprint) and what it parsed to.
@@ -35,7 +35,7 @@ pub struct Item {
     pub draft: Result<ReportDraft, ApiError>,
 }
 
-/// Runs the items in order; `answer` turns a fresh outcome into the (status, JSON body) kept for replays.
+/// Runs the items in order; `answer` turns a fresh outcome into the (status, JSON body) answered and kept.
 pub async fn run(
     db: &Db,
     live: &LiveIndex,
@@ -43,8 +43,8 @@ pub async fn run(
     caller: &Caller,
     policy: std::sync::Arc<Policy>,
     items: Vec<Item>,
-    answer: impl Fn(&Outcome) -> (u16, Vec<u8>),
-) -> Vec<Outcome> {
+    answer: impl Fn(Outcome) -> (u16, Vec<u8>),
+) -> Vec<Answer> {
     let mut outcomes = Vec::with_capacity(items.len());
     for item in items {
         let outcome = run_one(db, live, settings, caller, policy.clone(), item, &answer).await;
@@ -60,10 +60,14 @@ async fn run_one(
     caller: &Caller,
     policy: std::sync::Arc<Policy>,
     item: Item,
-    answer: &impl Fn(&Outcome) -> (u16, Vec<u8>),
-) -> Outcome {
+    answer: &impl Fn(Outcome) -> (u16, Vec<u8>),
+) -> Answer {
+    let refused = |e: ApiError| {
+        let (status, body) = answer(Outcome::Refused(e));
+        Answer { status, body, replayed: false }
+    };
     let Some(account) = caller.account().map(str::to_owned) else {
-        return Outcome::Refused(ApiError::Forbidden("batches need an account".into()));
+        return refused(ApiError::Forbidden("batches need an account".into()));
     };
     // A space cannot occur in an Idempotency-Key header, so item keys never meet request keys.
     let key = format!("batch {}", item.key);
@@ -78,10 +82,10 @@ async fn run_one(
         })
         .await;
     match claim {
-        Err(e) => return Outcome::Refused(e),
-        Ok(Claim::Replay(stored)) => return Outcome::Replayed { status: stored.status, body: stored.body },
-        Ok(Claim::InProgress) => return Outcome::Refused(ApiError::IdempotencyKeyInUse),
-        Ok(Claim::Mismatch) => return Outcome::Refused(ApiError::IdempotencyKeyReused),
+        Err(e) => return refused(e),
+        Ok(Claim::Replay(stored)) => return Answer { status: stored.status, body: stored.body, replayed: true },
+        Ok(Claim::InProgress) => return refused(ApiError::IdempotencyKeyInUse),
+        Ok(Claim::Mismatch) => return refused(ApiError::IdempotencyKeyReused),
         Ok(Claim::Run) => {}
     }
     let outcome = match item.draft {
@@ -91,12 +95,12 @@ async fn run_one(
             Err(e) => Outcome::Refused(e),
         },
     };
-    let (status, body) = answer(&outcome);
     let kept = match &outcome {
         Outcome::Refused(e) => keeps(e),
-        _ => true,
+        Outcome::Reported { .. } => true,
     };
-    let stored = Stored { status, headers: Vec::new(), body };
+    let (status, body) = answer(outcome);
+    let stored = Stored { status, headers: Vec::new(), body: body.clone() };
     let _ = db
         .transaction(move |conn| {
             if kept {
@@ -106,7 +110,7 @@ async fn run_one(
             }
         })
         .await;
-    outcome
+    Answer { status, body, replayed: false }
 }
 
 /// Refusals the item alone decides are kept for replay; the rest (permissions, a busy server) run again.

@@ -262,31 +262,28 @@ pub async fn report_batch(
         })
         .collect();
     let keys: Vec<String> = parsed.iter().map(|i| i.key.clone()).collect();
-    let shape = |outcome: &Outcome| -> (u16, Vec<u8>) {
+    let shape = |outcome: Outcome| -> (u16, Vec<u8>) {
+        let refused =
+            |e: &ApiError| (e.to_problem().status, serde_json::to_vec(&batch::problem(e)).unwrap_or_default());
         match outcome {
-            Outcome::Reported { row, duplicates } => {
-                match answer((**row).clone(), duplicates.clone(), &caller, &policy) {
-                    Ok(a) => (201, serde_json::to_vec(&a).unwrap_or_default()),
-                    Err(e) => (500, serde_json::to_vec(&batch::problem(&e)).unwrap_or_default()),
-                }
-            }
-            Outcome::Replayed { status, body } => (*status, body.clone()),
-            Outcome::Refused(e) => (e.to_problem().status, serde_json::to_vec(&batch::problem(e)).unwrap_or_default()),
+            Outcome::Reported { row, duplicates } => match answer(*row, duplicates, &caller, &policy) {
+                Ok(a) => (201, serde_json::to_vec(&a).unwrap_or_default()),
+                Err(e) => refused(&e),
+            },
+            Outcome::Refused(e) => refused(&e),
         }
     };
-    let outcomes = batch::run(&db, &live, &settings, &caller, policy.clone(), parsed, shape).await;
+    let answers = batch::run(&db, &live, &settings, &caller, policy.clone(), parsed, shape).await;
     let results = keys
         .into_iter()
-        .zip(outcomes)
-        .map(|(key, outcome)| {
-            let replayed = matches!(outcome, Outcome::Replayed { .. });
-            let (status, body) = shape(&outcome);
-            let (incident, problem) = if status == 201 {
-                (serde_json::from_slice(&body).ok(), None)
+        .zip(answers)
+        .map(|(key, a)| {
+            let (incident, problem) = if a.status == 201 {
+                (serde_json::from_slice(&a.body).ok(), None)
             } else {
-                (None, serde_json::from_slice(&body).ok())
+                (None, serde_json::from_slice(&a.body).ok())
             };
-            BatchResult { key, status, replayed, incident, problem }
+            BatchResult { key, status: a.status, replayed: a.replayed, incident, problem }
         })
         .collect();
     Ok(HttpResponse::Ok().json(BatchAnswer { items: results }))
