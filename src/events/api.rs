@@ -16,7 +16,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::scope::Scope;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::grid::store::find_cell;
+use crate::grid::service::subtree_of;
 use crate::http::{cursor, next_link};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -164,13 +164,14 @@ async fn parse(db: &Db, caller: &Caller, q: FeedQuery) -> Result<(FeedFilter, i6
     };
     let within = match q.cell {
         Some(code) => {
-            let row = db.run(move |conn| Ok(find_cell(conn, &code)?)).await?;
-            match row.filter(|r| caller.scope.sees_cell(&r.path)) {
-                Some(row) => Some(row.path),
-                None => {
-                    errors.push(FieldError::new("cell", "no cell has this code"));
+            let seer = caller.clone();
+            match db.run(move |conn| subtree_of(conn, &seer, &code, "cell")).await {
+                Ok(path) => Some(path),
+                Err(ApiError::Validation { errors: mut found, .. }) => {
+                    errors.append(&mut found);
                     None
                 }
+                Err(other) => return Err(other),
             }
         }
         None => None,

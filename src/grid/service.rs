@@ -85,6 +85,15 @@ fn may_attach(conn: &mut AnyConnection, caller: &Caller, parent: Option<&CellCod
     }
 }
 
+/// The path of the visible cell `code`, for filters by subtree; 422 naming `field` for a cell the caller cannot
+/// see or that does not exist (they answer alike).
+pub fn subtree_of(conn: &mut AnyConnection, caller: &Caller, code: &str, field: &str) -> Result<String, ApiError> {
+    store::find_cell(conn, code)?
+        .filter(|r| caller.scope.sees_cell(&r.path))
+        .map(|r| r.path)
+        .ok_or_else(|| ApiError::validation(vec![FieldError::new(field, "no cell has this code")]))
+}
+
 /// Cells matching `filter` that the caller may see; `within` (a code) narrows it to a visible subtree.
 pub fn list_cells(
     conn: &mut AnyConnection,
@@ -94,9 +103,7 @@ pub fn list_cells(
     limit: i64,
 ) -> Result<Vec<CellRow>, ApiError> {
     if let Some(code) = within {
-        let row = store::find_cell(conn, &code)?.filter(|r| caller.scope.sees_cell(&r.path));
-        let row = row.ok_or_else(|| ApiError::validation(vec![FieldError::new("within", "no cell has this code")]))?;
-        filter.within_path = Some(row.path);
+        filter.within_path = Some(subtree_of(conn, caller, &code, "within")?);
     }
     filter.visible_from = caller.scope.home_path().map(str::to_owned);
     Ok(store::list_cells(conn, &filter, limit)?)

@@ -222,10 +222,10 @@ pub fn transition(
         Action::Route => {
             let code = request.cell.as_ref().ok_or_else(not_found)?;
             let cell = target_cell(conn, caller, code)?;
-            let chain = grid::store::cells_by_code(conn, &path_codes(&cell.path))?;
-            let mut chain: Vec<ChainCell> =
-                chain.into_iter().map(|c| ChainCell { code: c.code, name: c.name, level: c.level }).collect();
-            chain.sort_by_key(|c| c.level);
+            let chain = grid::service::ancestors(conn, caller, code)?
+                .into_iter()
+                .map(|c| ChainCell { code: c.code, name: c.name, level: c.level })
+                .collect();
             let today = now.and_utc().with_timezone(&policy.tz).date_naive();
             row.routing = to_json(&Routing { chain, responsible: responsible_for(conn, &cell.code, today)? });
             data = json!({"cell": cell.code});
@@ -351,18 +351,10 @@ pub fn list(
 ) -> Result<Vec<Seen>, ApiError> {
     caller.require(Permission::IncidentsRead)?;
     if let Some(code) = within {
-        filter.within = Some(visible_subtree(conn, caller, &code, "cell")?);
+        filter.within = Some(grid::service::subtree_of(conn, caller, &code, "cell")?);
     }
     filter.visible = visibility(caller);
     store::list(conn, &filter, limit)?.into_iter().map(|row| seen(caller, row)).collect()
-}
-
-/// The path of a cell the caller may see, for subtree filters; 422 naming `field` otherwise.
-pub fn visible_subtree(conn: &mut AnyConnection, caller: &Caller, code: &str, field: &str) -> Result<String, ApiError> {
-    grid::store::find_cell(conn, code)?
-        .filter(|r| caller.scope.sees_cell(&r.path))
-        .map(|r| r.path)
-        .ok_or_else(|| ApiError::validation(vec![FieldError::new(field, "no cell has this code")]))
 }
 
 /// Who sees what: the store's form of [`sees`].
@@ -626,10 +618,6 @@ fn bad_stored(what: &str, value: &str) -> ApiError {
 
 pub(super) fn not_found() -> ApiError {
     ApiError::NotFound("no incident here".into())
-}
-
-fn path_codes(path: &str) -> Vec<String> {
-    path.split('/').filter(|c| !c.is_empty()).map(str::to_owned).collect()
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {

@@ -115,7 +115,7 @@ pub fn list(
 ) -> Result<Vec<SheetRow>, ApiError> {
     caller.require(Permission::IncidentsRead)?;
     let within = match within {
-        Some(code) => Some(service::visible_subtree(conn, caller, &code, "cell")?),
+        Some(code) => Some(grid::service::subtree_of(conn, caller, &code, "cell")?),
         None => caller.scope.home_path().map(str::to_owned),
     };
     // A visible ancestor of the home cell is narrowed to the home cell: sheets are seen in the subtree only.

@@ -100,7 +100,7 @@ pub async fn incidents(
         .run(move |conn| {
             let mut filter = filter;
             if let Some(code) = &cell {
-                filter.within = Some(service::visible_subtree(conn, &caller, code, "cell")?);
+                filter.within = Some(crate::grid::service::subtree_of(conn, &caller, code, "cell")?);
             }
             service::facts(conn, &caller, filter)
         })
