@@ -30,6 +30,8 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     /// Largest accepted request body for bulk imports, in bytes.
     pub import_body_limit_bytes: usize,
+    /// Largest accepted file for streamed CSV/NDJSON imports, in bytes (spooled to disk, never held in memory).
+    pub upload_limit_bytes: u64,
     /// Time a client has to send the request head, in seconds.
     pub client_request_timeout_secs: u64,
     /// Idle keep-alive connection lifetime, in seconds.
@@ -161,6 +163,7 @@ impl Default for Settings {
             workers: None,
             body_limit_bytes: 1024 * 1024,
             import_body_limit_bytes: 64 * 1024 * 1024,
+            upload_limit_bytes: 2 * 1024 * 1024 * 1024,
             client_request_timeout_secs: 10,
             keep_alive_secs: 75,
             shutdown_timeout_secs: 30,
@@ -252,6 +255,7 @@ impl Settings {
         let positive = [
             ("body_limit_bytes", self.body_limit_bytes as u64),
             ("import_body_limit_bytes", self.import_body_limit_bytes as u64),
+            ("upload_limit_bytes", self.upload_limit_bytes),
             ("pool_timeout_secs", self.pool_timeout_secs),
             ("client_request_timeout_secs", self.client_request_timeout_secs),
             ("grid_max_vertices", self.grid_max_vertices as u64),

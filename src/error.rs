@@ -43,11 +43,20 @@ pub struct FieldError {
     /// The problem type of this entry, where it differs by entry (bulk imports).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// For file imports: the 1-based line of the file where the row starts (a CSV header is line 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub row: Option<u64>,
 }
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into(), kind: None }
+        Self { field: field.into(), message: message.into(), kind: None, row: None }
+    }
+
+    /// An error in one row of an imported file.
+    pub fn in_row(row: u64, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { row: Some(row), ..Self::new(field, message) }
     }
 }
 

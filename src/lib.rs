@@ -13,6 +13,7 @@ pub mod events;
 pub mod grid;
 pub mod http;
 pub mod idempotency;
+pub mod import;
 pub mod incidents;
 pub mod openapi;
 pub mod ops;
@@ -93,7 +94,11 @@ impl Application {
         ));
         let metrics = ops::metrics(&db)?;
         let openapi = Arc::new(openapi);
-        let body_limit = BodyLimit { json: settings.body_limit_bytes, bulk: settings.import_body_limit_bytes };
+        let body_limit = BodyLimit {
+            json: settings.body_limit_bytes,
+            bulk: settings.import_body_limit_bytes,
+            upload: settings.upload_limit_bytes,
+        };
         let purge_every = Duration::from_secs(settings.idempotency_ttl_secs.clamp(1, 600));
         let background_db = db.clone();
         let db = web::Data::new(db);

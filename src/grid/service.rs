@@ -675,5 +675,5 @@ fn feature_index(field: &str) -> usize {
 }
 
 fn entry(v: &Violation, field: String) -> FieldError {
-    FieldError { field, message: v.to_string(), kind: Some(format!("/problems/{}", v.slug())) }
+    FieldError { kind: Some(format!("/problems/{}", v.slug())), ..FieldError::new(field, v.to_string()) }
 }

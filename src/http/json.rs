@@ -13,11 +13,13 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldError};
 
-/// The largest body ordinary routes accept, and the larger one bulk imports accept; set as app data.
+/// The largest body ordinary routes accept, the larger one bulk JSON bodies accept, and the largest file an
+/// import streams to disk; set as app data.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit {
     pub json: usize,
     pub bulk: usize,
+    pub upload: u64,
 }
 
 /// A parsed JSON request body, at most `BodyLimit::json` bytes.

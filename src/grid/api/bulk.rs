@@ -354,9 +354,8 @@ fn parse_features(
             }
             Err(DraftError::Geometry(v)) => {
                 file.rejected.push(FieldError {
-                    field: format!("{prefix}.geometry"),
-                    message: v.to_string(),
                     kind: Some(format!("/problems/{}", v.slug())),
+                    ..FieldError::new(format!("{prefix}.geometry"), v.to_string())
                 });
                 file.rejected_codes.extend(code);
             }
