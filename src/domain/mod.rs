@@ -9,4 +9,5 @@ pub mod incident;
 pub mod photo;
 pub mod scope;
 pub mod time;
+pub mod vehicle;
 pub mod workflow;
