@@ -6,6 +6,7 @@
 
 mod breakpoints;
 mod report;
+pub mod stats;
 
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
