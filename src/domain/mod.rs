@@ -1,6 +1,7 @@
 //! Pure domain logic: parsed values, rules and calculations. No HTTP, no database.
 
 pub mod access;
+pub mod aqi;
 pub mod calendar;
 pub mod crs;
 pub mod geometry;
