@@ -3,6 +3,7 @@
 pub mod access;
 pub mod calendar;
 pub mod crs;
+pub mod fire;
 pub mod geometry;
 pub mod grid;
 pub mod incident;
