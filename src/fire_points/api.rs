@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::FirePolicy;
-use super::service::{self, ImportSummary};
+use super::service::{self, FireStats, ImportSummary};
 use super::store::{DetectionRow, EventRow};
 use crate::auth::Caller;
 use crate::config::Settings;
@@ -20,7 +20,7 @@ use crate::http::{BodyLimit, Json};
 use crate::incidents::Policy;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(import).service(get_event).service(verify);
+    cfg.service(import).service(get_event).service(verify).service(stats);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -228,4 +228,51 @@ pub async fn verify(
         })
         .await?;
     Ok(HttpResponse::Ok().json(FireEvent::of(event, detections)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsQuery {
+    /// First city-local day (inclusive).
+    #[param(example = "2020-09-01")]
+    from: chrono::NaiveDate,
+    /// Last city-local day (inclusive).
+    #[param(example = "2020-11-30")]
+    to: chrono::NaiveDate,
+    /// A cell code: figures for its whole subtree (default: the caller's part of the grid).
+    #[param(example = "210100")]
+    cell: Option<String>,
+}
+
+/// Fire-point figures
+///
+/// For a period of city-local days (a day, a season) and a cell's subtree: detections and those screened out
+/// by reason, fire events (the count the city is judged on) and per day, checks recorded within the deadline,
+/// overdue ones, confirmed burnings and false alarms by finding.
+#[utoipa::path(
+    operation_id = "fire_point_stats",
+    tag = "fire points",
+    params(StatsQuery),
+    responses(
+        (status = 200, description = "The figures", body = FireStats),
+        (status = 422, description = "Unknown cell or bad period", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/api/v1/stats/fire-points")]
+pub async fn stats(
+    caller: Caller,
+    db: web::Data<Db>,
+    settings: web::Data<Settings>,
+    query: web::Query<StatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let StatsQuery { from, to, cell } = query.into_inner();
+    if to < from || (to - from).num_days() > 366 {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "to",
+            "must be on or after from, at most 366 days later",
+        )]));
+    }
+    let tz = settings.timezone;
+    let figures = db.transaction(move |conn| service::stats(conn, &caller, cell.as_deref(), from, to, tz)).await?;
+    Ok(HttpResponse::Ok().json(figures))
 }

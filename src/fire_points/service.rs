@@ -279,3 +279,75 @@ pub fn overdue(event: &EventRow, now: DateTime<Utc>) -> bool {
         None => now.naive_utc() > event.verify_by,
     }
 }
+
+/// Fire-point figures for a period of city-local days.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, ToSchema)]
+pub struct FireStats {
+    /// Detections inside the grid (the part asked for) acquired in the period.
+    pub detections: u64,
+    /// Of them, kept from dispatch, by reason.
+    pub screened: std::collections::BTreeMap<String, u64>,
+    /// Fire events first detected in the period: the count the city is judged on.
+    pub fire_events: u64,
+    /// Fire events whose ground check was recorded by its deadline.
+    pub verified_within_deadline: u64,
+    /// Fire events still unverified past their deadline, or verified late.
+    pub overdue: u64,
+    /// Burning confirmed or traces of burning.
+    pub confirmed_burnings: u64,
+    /// False alarms by finding (`industrial_heat_source`, `other_heat_source`, `nothing_found`).
+    pub false_alarms: std::collections::BTreeMap<String, u64>,
+    /// Fire events per city-local day of their first detection.
+    pub per_day: std::collections::BTreeMap<chrono::NaiveDate, u64>,
+}
+
+/// The figures for [from, to] (city-local days) in the caller's part of the grid, or the subtree of `cell`.
+pub fn stats(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    cell: Option<&str>,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    tz: chrono_tz::Tz,
+) -> Result<FireStats, ApiError> {
+    caller.require(Permission::IncidentsRead)?;
+    let home = caller.scope.home_path().map(str::to_owned);
+    let within = match cell {
+        Some(code) => {
+            let path = grid::service::subtree_of(conn, caller, code, "cell")?;
+            // An ancestor of the caller's home narrows to the home's subtree.
+            Some(if caller.scope.covers(&path) { path } else { home.clone().unwrap_or(path) })
+        }
+        None => home,
+    };
+    let start = |d: chrono::NaiveDate| {
+        use chrono::TimeZone;
+        tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")).earliest().map(|t| t.naive_utc())
+    };
+    let (Some(begin), Some(end)) = (start(from), to.succ_opt().and_then(start)) else {
+        return Err(ApiError::validation(vec![crate::error::FieldError::new("to", "is out of range")]));
+    };
+    let mut stats = FireStats::default();
+    for (_, screened) in store::detections_between(conn, within.as_deref(), begin, end)? {
+        stats.detections += 1;
+        if let Some(reason) = screened {
+            *stats.screened.entry(reason).or_default() += 1;
+        }
+    }
+    let now = Utc::now();
+    for event in store::events_between(conn, within.as_deref(), begin, end)? {
+        stats.fire_events += 1;
+        *stats.per_day.entry(event.first_at.and_utc().with_timezone(&tz).date_naive()).or_default() += 1;
+        if overdue(&event, now) {
+            stats.overdue += 1;
+        } else if event.verified_at.is_some() {
+            stats.verified_within_deadline += 1;
+        }
+        match event.finding.as_deref().and_then(Finding::parse) {
+            Some(f) if f.is_burning() => stats.confirmed_burnings += 1,
+            Some(f) => *stats.false_alarms.entry(f.as_str().to_owned()).or_default() += 1,
+            None => {}
+        }
+    }
+    Ok(stats)
+}

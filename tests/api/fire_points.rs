@@ -185,3 +185,40 @@ async fn an_unverified_event_past_its_window_is_overdue() {
     let event = app.get(&format!("/api/v1/fire-events/{id}")).await.json();
     assert_eq!(event["overdue"], true);
 }
+
+#[actix_web::test]
+async fn stats_add_up() {
+    let app = crate::helpers::spawn_app_with(|s| s.fire_min_confidence_percent = 30).await;
+    shenyang_box(&app).await;
+    for (_, body) in &FILES[..2] {
+        import_ok(&app, body).await;
+    }
+    let all = app.get("/api/v1/stats/fire-points?from=2020-09-01&to=2020-11-30").await;
+    all.assert_status(200);
+    let all = all.json();
+    assert_eq!(all["detections"], 44);
+    let screened = all["screened"]["low_confidence"].as_u64().unwrap();
+    assert!(screened > 0);
+    let events = all["fire_events"].as_u64().unwrap();
+    let per_day: u64 = all["per_day"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(per_day, events);
+    assert!(events > 0 && events <= 44 - screened);
+
+    // One burning confirmed, one false alarm.
+    let summary = import_ok(&app, b"latitude,longitude,acq_date,acq_time,satellite,confidence\n43.0,123.9,2020-10-05,0255,T,80\n43.3,123.9,2020-10-05,0255,T,80\n").await;
+    let ids: Vec<&str> = summary["event_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    for (id, finding) in ids.iter().zip(["burning_confirmed", "nothing_found"]) {
+        app.post_json(&format!("/api/v1/fire-events/{id}/verification"), &json!({"finding": finding}))
+            .await
+            .assert_status(200);
+    }
+    let day = app.get("/api/v1/stats/fire-points?from=2020-10-05&to=2020-10-05").await.json();
+    assert_eq!(day["fire_events"], 2);
+    assert_eq!(day["confirmed_burnings"], 1);
+    assert_eq!(day["false_alarms"], json!({"nothing_found": 1}));
+    assert_eq!(day["verified_within_deadline"], 2);
+    // A subtree without them.
+    let farmland = app.get("/api/v1/stats/fire-points?from=2020-10-05&to=2020-10-05&cell=210122").await.json();
+    assert_eq!(farmland["fire_events"], 0);
+    app.get("/api/v1/stats/fire-points?from=2020-10-05&to=2020-10-01").await.assert_problem(422, "validation");
+}
