@@ -109,6 +109,16 @@ pub struct Settings {
     pub incident_photo_max_age_hours: f64,
     /// Most reports in one offline batch.
     pub incident_batch_max_items: usize,
+    /// Hours a satellite fire event may wait for its ground verification (shorter under special control).
+    pub fire_verify_hours: u32,
+    /// Detections of one fire by repeat passes: at most this far apart, in metres …
+    pub fire_merge_distance_m: f64,
+    /// … and this many hours apart.
+    pub fire_merge_window_hours: u32,
+    /// Minimum percentage confidence (MODIS and other percentage sources) for a detection to be sent out.
+    pub fire_min_confidence_percent: u8,
+    /// Minimum class confidence (VIIRS): `low`, `nominal` or `high`.
+    pub fire_min_confidence_class: crate::domain::fire::ConfidenceClass,
 }
 
 /// `10.0.0.0/8, 192.168.1.7` → networks; a bare address is a one-address network.
@@ -199,6 +209,11 @@ impl Default for Settings {
             incident_photo_max_distance_m: 500.0,
             incident_photo_max_age_hours: 24.0,
             incident_batch_max_items: 200,
+            fire_verify_hours: 24,
+            fire_merge_distance_m: 1_000.0,
+            fire_merge_window_hours: 12,
+            fire_min_confidence_percent: 0,
+            fire_min_confidence_class: crate::domain::fire::ConfidenceClass::Low,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod fire_points;
 pub mod grid;
 pub mod http;
 pub mod idempotency;
@@ -43,6 +44,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(auth::routes)
         .configure(grid::routes)
         .configure(incidents::routes)
+        .configure(fire_points::routes)
         .configure(events::routes);
 }
 

@@ -244,3 +244,50 @@ diesel::table! {
         version -> BigInt,
     }
 }
+
+diesel::table! {
+    fire_events (id) {
+        id -> Text,
+        incident_id -> Nullable<Text>,
+        cell_code -> Text,
+        cell_path -> Text,
+        lon -> Double,
+        lat -> Double,
+        first_at -> Timestamp,
+        last_at -> Timestamp,
+        detections -> Integer,
+        verify_by -> Timestamp,
+        finding -> Nullable<Text>,
+        finding_note -> Nullable<Text>,
+        verified_at -> Nullable<Timestamp>,
+        verified_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fire_detections (id) {
+        id -> Text,
+        identity -> Text,
+        source -> Text,
+        satellite -> Text,
+        instrument -> Nullable<Text>,
+        acquired_at -> Timestamp,
+        lon -> Double,
+        lat -> Double,
+        brightness -> Nullable<Double>,
+        brightness_2 -> Nullable<Double>,
+        frp -> Nullable<Double>,
+        confidence -> Nullable<Text>,
+        daynight -> Nullable<Text>,
+        version -> Nullable<Text>,
+        fire_type -> Nullable<Integer>,
+        cell_code -> Text,
+        cell_path -> Text,
+        screened -> Nullable<Text>,
+        event_id -> Nullable<Text>,
+        imported_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(fire_events, fire_detections);

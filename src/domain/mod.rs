@@ -4,6 +4,7 @@ pub mod access;
 pub mod aqi;
 pub mod calendar;
 pub mod crs;
+pub mod fire;
 pub mod geometry;
 pub mod grid;
 pub mod incident;

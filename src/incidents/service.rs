@@ -537,7 +537,7 @@ fn possible_duplicates(
 
 /// Appends a timeline entry to incident `id`.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn record_entry(
+pub(crate) fn record_entry(
     conn: &mut AnyConnection,
     caller: &Caller,
     id: &str,

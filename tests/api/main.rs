@@ -9,6 +9,7 @@ mod auth;
 mod caches;
 mod errors;
 mod events;
+mod fire_points;
 mod grid_cells;
 mod grid_import;
 mod grid_locate;

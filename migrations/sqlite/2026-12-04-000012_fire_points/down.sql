@@ -1,0 +1,2 @@
+DROP TABLE fire_detections;
+DROP TABLE fire_events;

@@ -1,0 +1,163 @@
+//! Fire detections and fire events in the database.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::AnyConnection;
+use crate::db::schema::{fire_detections, fire_events};
+use crate::domain::scope::subtree_range;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = fire_detections)]
+pub struct DetectionRow {
+    pub id: String,
+    pub identity: String,
+    pub source: String,
+    pub satellite: String,
+    pub instrument: Option<String>,
+    pub acquired_at: NaiveDateTime,
+    pub lon: f64,
+    pub lat: f64,
+    pub brightness: Option<f64>,
+    pub brightness_2: Option<f64>,
+    pub frp: Option<f64>,
+    pub confidence: Option<String>,
+    pub daynight: Option<String>,
+    pub version: Option<String>,
+    pub fire_type: Option<i32>,
+    pub cell_code: String,
+    pub cell_path: String,
+    pub screened: Option<String>,
+    pub event_id: Option<String>,
+    pub imported_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = fire_events, treat_none_as_null = true)]
+pub struct EventRow {
+    pub id: String,
+    pub incident_id: Option<String>,
+    pub cell_code: String,
+    pub cell_path: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub first_at: NaiveDateTime,
+    pub last_at: NaiveDateTime,
+    pub detections: i32,
+    pub verify_by: NaiveDateTime,
+    pub finding: Option<String>,
+    pub finding_note: Option<String>,
+    pub verified_at: Option<NaiveDateTime>,
+    pub verified_by: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Which of these identities are stored already.
+pub fn known_identities(conn: &mut AnyConnection, identities: &[String]) -> QueryResult<Vec<String>> {
+    let mut known = Vec::new();
+    for chunk in identities.chunks(500) {
+        known.extend(
+            fire_detections::table
+                .filter(fire_detections::identity.eq_any(chunk))
+                .select(fire_detections::identity)
+                .load::<String>(conn)?,
+        );
+    }
+    Ok(known)
+}
+
+pub fn insert_detection(conn: &mut AnyConnection, row: &DetectionRow) -> QueryResult<()> {
+    diesel::insert_into(fire_detections::table).values(row).execute(conn).map(drop)
+}
+
+pub fn insert_event(conn: &mut AnyConnection, row: &EventRow) -> QueryResult<()> {
+    diesel::insert_into(fire_events::table).values(row).execute(conn).map(drop)
+}
+
+pub fn update_event(conn: &mut AnyConnection, row: &EventRow) -> QueryResult<()> {
+    diesel::update(fire_events::table.find(&row.id)).set(row).execute(conn).map(drop)
+}
+
+pub fn find_event(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<EventRow>> {
+    fire_events::table.find(id).select(EventRow::as_select()).first(conn).optional()
+}
+
+/// A merged detection: event id, lon, lat, time.
+pub type Member = (String, f64, f64, NaiveDateTime);
+
+/// Events whose detections a detection between `from` and `to` could join, with those detections
+/// (event id, lon, lat, time), oldest first.
+pub fn events_near_in_time(
+    conn: &mut AnyConnection,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<(Vec<EventRow>, Vec<Member>)> {
+    let events: Vec<EventRow> = fire_events::table
+        .filter(fire_events::last_at.ge(from).and(fire_events::first_at.le(to)))
+        .order(fire_events::first_at.asc())
+        .select(EventRow::as_select())
+        .load(conn)?;
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    let mut members = Vec::new();
+    for chunk in ids.chunks(500) {
+        members.extend(
+            fire_detections::table
+                .filter(fire_detections::event_id.eq_any(chunk))
+                .filter(fire_detections::acquired_at.ge(from).and(fire_detections::acquired_at.le(to)))
+                .select((
+                    fire_detections::event_id.assume_not_null(),
+                    fire_detections::lon,
+                    fire_detections::lat,
+                    fire_detections::acquired_at,
+                ))
+                .load::<(String, f64, f64, NaiveDateTime)>(conn)?,
+        );
+    }
+    members.sort_by_key(|m| m.3);
+    Ok((events, members))
+}
+
+/// The detections of an event, oldest first.
+pub fn detections_of(conn: &mut AnyConnection, event: &str) -> QueryResult<Vec<DetectionRow>> {
+    fire_detections::table
+        .filter(fire_detections::event_id.eq(event))
+        .order(fire_detections::acquired_at.asc())
+        .select(DetectionRow::as_select())
+        .load(conn)
+}
+
+/// Events in a subtree (`within` a path prefix, None = all) whose first detection lies in [from, to).
+pub fn events_between(
+    conn: &mut AnyConnection,
+    within: Option<&str>,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<EventRow>> {
+    let mut query = fire_events::table
+        .filter(fire_events::first_at.ge(from).and(fire_events::first_at.lt(to)))
+        .select(EventRow::as_select())
+        .into_boxed();
+    if let Some(path) = within {
+        let (start, end) = subtree_range(path);
+        query = query.filter(fire_events::cell_path.ge(start).and(fire_events::cell_path.lt(end)));
+    }
+    query.order(fire_events::first_at.asc()).load(conn)
+}
+
+/// Detections in a subtree acquired in [from, to): (time, screened).
+pub fn detections_between(
+    conn: &mut AnyConnection,
+    within: Option<&str>,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<(NaiveDateTime, Option<String>)>> {
+    let mut query = fire_detections::table
+        .filter(fire_detections::acquired_at.ge(from).and(fire_detections::acquired_at.lt(to)))
+        .select((fire_detections::acquired_at, fire_detections::screened))
+        .into_boxed();
+    if let Some(path) = within {
+        let (start, end) = subtree_range(path);
+        query = query.filter(fire_detections::cell_path.ge(start).and(fire_detections::cell_path.lt(end)));
+    }
+    query.load(conn)
+}

@@ -1,0 +1,224 @@
+//! Satellite fire points: real FIRMS files imported, routed, deduplicated, merged, dispatched and verified.
+
+use actix_web::http::Method;
+use airgrid::domain::access::Role;
+use serde_json::{Value, json};
+
+use crate::grid_support::{create_cell_from, rectangle};
+use crate::helpers::{TestApp, TestResponse, spawn_app};
+
+const FILES: [(&str, &[u8]); 8] = [
+    ("modis_box_0930", include_bytes!("../data/firms/modis_c6_global24h_2020-09-30_lat41-43.5_lon122-124.csv")),
+    ("modis_box_1002", include_bytes!("../data/firms/modis_c6_global24h_2020-10-02_lat41-43.5_lon122-124.csv")),
+    ("modis_ne", include_bytes!("../data/firms/modis_c6_global24h_2020-09-30_lat40-48_lon120-128_excl_target.csv")),
+    ("modis_download", include_bytes!("../data/firms/modis_c6_download_fire_nrt_M6_2020-10-02_brazil.csv")),
+    ("noaa20", include_bytes!("../data/firms/viirs_noaa20_download_fire_nrt_J1V-C2_2020-10-02_brazil.csv")),
+    ("snpp_7d", include_bytes!("../data/firms/viirs_snpp_7d_South_Asia_2025-06_sample.csv")),
+    ("snpp_area_api", include_bytes!("../data/firms/viirs_snpp_area_api_2025-03-19_europe_hsVIIRS_readme.csv")),
+    ("snpp_download", include_bytes!("../data/firms/viirs_snpp_download_fire_nrt_V1_2020-10-02_brazil.csv")),
+];
+
+/// A city cell over the Shenyang box (lat 41–43.5, lon 122–124, edges a hair outside so the box's rows
+/// are inside), with a farmland district in its south-west and another city far away.
+async fn shenyang_box(app: &TestApp) {
+    for (code, level, parent, boundary, properties) in [
+        ("210100", 1, None, rectangle(121.9999, 40.9999, 124.0001, 43.5001), json!({})),
+        ("210122", 2, Some("210100"), rectangle(121.9999, 40.9999, 123.0, 42.0), json!({"land_use": "farmland"})),
+        ("210200", 1, None, rectangle(120.0, 38.0, 121.0, 39.0), json!({})),
+    ] {
+        create_cell_from(
+            app,
+            &json!({"code": code, "name": format!("Cell {code}"), "level": level, "parent_code": parent,
+                    "boundary": boundary, "valid_from": "2020-01-01", "properties": properties}),
+        )
+        .await;
+    }
+}
+
+async fn import(app: &TestApp, body: &[u8]) -> TestResponse {
+    let req = app.request(Method::POST, "/api/v1/fire-points/import").insert_header(("Content-Type", "text/csv"));
+    app.send_body(req, body.to_vec()).await
+}
+
+async fn import_ok(app: &TestApp, body: &[u8]) -> Value {
+    let res = import(app, body).await;
+    res.assert_status(200);
+    res.json()
+}
+
+#[actix_web::test]
+async fn every_real_file_parses_the_box_rows_are_routed_and_the_rest_counted_out() {
+    let app = spawn_app().await;
+    shenyang_box(&app).await;
+    let (mut rows, mut inside, mut outside) = (0, 0, 0);
+    for (name, body) in FILES {
+        let summary = import_ok(&app, body).await;
+        rows += summary["rows"].as_u64().unwrap();
+        inside += summary["imported"].as_u64().unwrap();
+        outside += summary["outside_grid"].as_u64().unwrap();
+        assert_eq!(summary["already_known"], 0, "{name}");
+    }
+    assert_eq!((rows, inside, outside), (212, 44, 168));
+
+    // The same files again, or an overlapping download, change nothing.
+    for (name, body) in FILES {
+        let summary = import_ok(&app, body).await;
+        assert_eq!(summary["imported"], 0, "{name}");
+        assert_eq!(summary["events_created"], 0, "{name}");
+    }
+    let overlap = [FILES[0].1, &FILES[1].1[FILES[1].1.iter().position(|&b| b == b'\n').unwrap()..]].concat();
+    let summary = import_ok(&app, &overlap).await;
+    assert_eq!((summary["imported"].as_u64(), summary["already_known"].as_u64()), (Some(0), Some(44)));
+}
+
+#[actix_web::test]
+async fn repeat_passes_merge_into_one_event_dispatched_as_one_incident() {
+    let app = spawn_app().await;
+    shenyang_box(&app).await;
+    // Terra at 02:55 UTC, Aqua 800 m away at 05:30, and a point 5 km away.
+    let file = b"latitude,longitude,brightness,scan,track,acq_date,acq_time,satellite,confidence,version,bright_t31,frp,daynight\n\
+41.500,122.500,310.0,1,1,2020-10-02,0255,T,60,6.0NRT,290,5,D\n\
+41.505,122.507,312.0,1,1,2020-10-02,530,Aqua,70,6.0NRT,290,6,D\n\
+41.545,122.500,309.0,1,1,2020-10-02,0530,A,65,6.0NRT,290,4,D\n";
+    let summary = import_ok(&app, file).await;
+    assert_eq!(summary["imported"], 3);
+    assert_eq!(summary["events_created"], 2);
+    let first = summary["event_ids"][0].as_str().unwrap();
+    let event = app.get(&format!("/api/v1/fire-events/{first}")).await;
+    event.assert_status(200);
+    let event = event.json();
+    assert_eq!(event["detections"].as_array().unwrap().len(), 2);
+    assert_eq!(event["detections"][1]["satellite"], "aqua");
+    assert_eq!(event["first_at"], "2020-10-02T02:55:00Z");
+    assert_eq!(event["last_at"], "2020-10-02T05:30:00Z");
+    // Dispatched once, as straw burning on the farmland district.
+    let incident = app.get(&format!("/api/v1/incidents/{}", event["incident_id"].as_str().unwrap())).await;
+    incident.assert_status(200);
+    let incident = incident.json();
+    assert_eq!(incident["category"], "straw_fire");
+    assert_eq!(incident["source"], "satellite");
+    assert_eq!(incident["cell_code"], "210122");
+
+    // A later pass within 12 h joins the event instead of dispatching again.
+    let later = b"latitude,longitude,acq_date,acq_time,satellite,confidence\n41.501,122.501,2020-10-02,1700,N,h\n";
+    let summary = import_ok(&app, later).await;
+    assert_eq!((summary["events_created"].as_u64(), summary["joined_existing"].as_u64()), (Some(0), Some(1)));
+}
+
+#[actix_web::test]
+async fn static_land_sources_and_low_confidence_are_kept_but_not_dispatched() {
+    let app = crate::helpers::spawn_app_with(|s| s.fire_min_confidence_percent = 30).await;
+    shenyang_box(&app).await;
+    let file = b"latitude,longitude,acq_date,acq_time,satellite,confidence,type\n\
+43.0,123.5,2020-10-02,0255,T,80,2\n43.1,123.5,2020-10-02,0255,T,9,0\n43.2,123.5,2020-10-02,0255,T,80,0\n";
+    let summary = import_ok(&app, file).await;
+    assert_eq!(summary["imported"], 3);
+    assert_eq!(summary["screened"], json!({"static_land_source": 1, "low_confidence": 1}));
+    assert_eq!(summary["events_created"], 1);
+}
+
+#[actix_web::test]
+async fn bad_files_answer_with_row_numbers_and_write_nothing() {
+    let app = spawn_app().await;
+    shenyang_box(&app).await;
+    let page = import(&app, b"<!DOCTYPE html><html><body>Invalid MAP_KEY.</body></html>").await;
+    page.assert_problem(422, "import-invalid-file");
+    let missing = import(&app, b"latitude,longitude,acq_date\n41.5,122.5,2020-10-02\n").await;
+    let problem = missing.assert_problem(422, "import-invalid-file");
+    assert!(problem["detail"].as_str().unwrap().contains("satellite"));
+    let bad = b"latitude,longitude,acq_date,acq_time,satellite,confidence\n\
+41.5,122.5,2020-10-02,0255,T,50\n\
+4x.5,122.5,2020-10-02,0255,T,50\n\
+41.6,122.5,2099-10-02,0255,T,50\n";
+    let problem = import(&app, bad).await.assert_problem(422, "import-invalid-rows");
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["rows[3].latitude", "rows[4].acq_date"]);
+    // Nothing was written: the good row imports now.
+    let summary =
+        import_ok(&app, &bad[..bad.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(1).unwrap().0 + 1]).await;
+    assert_eq!(summary["imported"], 1);
+}
+
+#[actix_web::test]
+async fn the_ground_finding_is_recorded_once_within_the_24_hour_clock() {
+    let app = spawn_app().await;
+    shenyang_box(&app).await;
+    let summary = import_ok(
+        &app,
+        b"latitude,longitude,acq_date,acq_time,satellite,confidence\n43.0,123.5,2020-10-02,0255,T,80\n",
+    )
+    .await;
+    let id = summary["event_ids"][0].as_str().unwrap().to_owned();
+    let event = app.get(&format!("/api/v1/fire-events/{id}")).await.json();
+    let (created, due): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) =
+        (chrono::Utc::now(), event["verify_by"].as_str().unwrap().parse().unwrap());
+    assert!((due - created - chrono::Duration::hours(24)).num_seconds().abs() < 60);
+    assert_eq!(event["overdue"], false);
+
+    let elsewhere = app.account(Role::GridWorker, Some("210200")).await;
+    let path = format!("/api/v1/fire-events/{id}/verification");
+    let body = json!({"finding": "burning_confirmed", "note": "玉米秸秆"});
+    app.post_json_as(&elsewhere, &path, &body).await.assert_problem(404, "not-found");
+    app.get_as(&elsewhere, &format!("/api/v1/fire-events/{id}")).await.assert_problem(404, "not-found");
+
+    let worker = app.account(Role::GridWorker, Some("210100")).await;
+    let verified = app.post_json_as(&worker, &path, &body).await;
+    verified.assert_status(200);
+    assert_eq!(verified.json()["finding"], "burning_confirmed");
+    assert_eq!(verified.json()["overdue"], false);
+    app.post_json_as(&worker, &path, &json!({"finding": "nothing_found"})).await.assert_problem(409, "conflict");
+    let bad = app.post_json_as(&worker, &path, &json!({"finding": "maybe"})).await;
+    assert_eq!(bad.status.as_u16(), 422);
+}
+
+#[actix_web::test]
+async fn an_unverified_event_past_its_window_is_overdue() {
+    let app = crate::helpers::spawn_app_with(|s| s.fire_verify_hours = 0).await;
+    shenyang_box(&app).await;
+    let summary = import_ok(
+        &app,
+        b"latitude,longitude,acq_date,acq_time,satellite,confidence\n43.0,123.5,2020-10-02,0255,T,80\n",
+    )
+    .await;
+    let id = summary["event_ids"][0].as_str().unwrap();
+    let event = app.get(&format!("/api/v1/fire-events/{id}")).await.json();
+    assert_eq!(event["overdue"], true);
+}
+
+#[actix_web::test]
+async fn stats_add_up() {
+    let app = crate::helpers::spawn_app_with(|s| s.fire_min_confidence_percent = 30).await;
+    shenyang_box(&app).await;
+    for (_, body) in &FILES[..2] {
+        import_ok(&app, body).await;
+    }
+    let all = app.get("/api/v1/stats/fire-points?from=2020-09-01&to=2020-11-30").await;
+    all.assert_status(200);
+    let all = all.json();
+    assert_eq!(all["detections"], 44);
+    let screened = all["screened"]["low_confidence"].as_u64().unwrap();
+    assert!(screened > 0);
+    let events = all["fire_events"].as_u64().unwrap();
+    let per_day: u64 = all["per_day"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(per_day, events);
+    assert!(events > 0 && events <= 44 - screened);
+
+    // One burning confirmed, one false alarm.
+    let summary = import_ok(&app, b"latitude,longitude,acq_date,acq_time,satellite,confidence\n43.0,123.9,2020-10-05,0255,T,80\n43.3,123.9,2020-10-05,0255,T,80\n").await;
+    let ids: Vec<&str> = summary["event_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    for (id, finding) in ids.iter().zip(["burning_confirmed", "nothing_found"]) {
+        app.post_json(&format!("/api/v1/fire-events/{id}/verification"), &json!({"finding": finding}))
+            .await
+            .assert_status(200);
+    }
+    let day = app.get("/api/v1/stats/fire-points?from=2020-10-05&to=2020-10-05").await.json();
+    assert_eq!(day["fire_events"], 2);
+    assert_eq!(day["confirmed_burnings"], 1);
+    assert_eq!(day["false_alarms"], json!({"nothing_found": 1}));
+    assert_eq!(day["verified_within_deadline"], 2);
+    // A subtree without them.
+    let farmland = app.get("/api/v1/stats/fire-points?from=2020-10-05&to=2020-10-05&cell=210122").await.json();
+    assert_eq!(farmland["fire_events"], 0);
+    app.get("/api/v1/stats/fire-points?from=2020-10-05&to=2020-10-01").await.assert_problem(422, "validation");
+}
