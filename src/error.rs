@@ -54,8 +54,10 @@ impl FieldError {
         Self { field: field.into(), message: message.into(), kind: None, row: None }
     }
 
-    /// An error in one row of an imported file.
-    pub fn in_row(row: u64, field: impl Into<String>, message: impl Into<String>) -> Self {
+    /// An error in one row of an imported file: `field` is `rows[LINE].COLUMN` (`rows[LINE]` for the row as
+    /// a whole), like the paths of JSON bodies, and `row` the line alone.
+    pub fn in_row(row: u64, column: &str, message: impl Into<String>) -> Self {
+        let field = if column.is_empty() { format!("rows[{row}]") } else { format!("rows[{row}].{column}") };
         Self { row: Some(row), ..Self::new(field, message) }
     }
 }

@@ -2,7 +2,6 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -16,7 +15,8 @@ use crate::db::Db;
 use crate::domain::fire::Finding;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::grid::live::LiveIndex;
-use crate::http::{BodyLimit, Json};
+use crate::http::Json;
+use crate::import::Upload;
 use crate::incidents::Policy;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -54,20 +54,19 @@ pub struct ImportQuery {
         (status = 200, description = "What the import did", body = ImportSummary),
         (status = 403, description = "The caller may not import (`incidents:manage`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file is larger than allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a CSV (`text/csv`, `text/tab-separated-values`; `charset=` honoured, GBK detected) or NDJSON upload", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a fire-point list (`/problems/import-invalid-file`: an HTML error page, missing columns), or bad rows (`/problems/import-invalid-rows`, `errors[].field` = `rows[LINE].COLUMN`: bad numbers, times in the future)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/api/v1/fire-points/import")]
-#[allow(clippy::too_many_arguments)]
 pub async fn import(
     caller: Caller,
     db: web::Data<Db>,
     live: web::Data<LiveIndex>,
     settings: web::Data<Settings>,
     incident_policy: web::Data<Policy>,
-    limit: Option<web::Data<BodyLimit>>,
     query: web::Query<ImportQuery>,
-    mut payload: web::Payload,
+    upload: Upload,
 ) -> Result<HttpResponse, ApiError> {
     let source = query.into_inner().source.unwrap_or_else(|| "firms".into());
     if !(2..=32).contains(&source.len())
@@ -75,17 +74,9 @@ pub async fn import(
     {
         return Err(ApiError::validation(vec![FieldError::new("source", "must be 2–32 of a–z, 0–9, _ and -")]));
     }
-    let limit = limit.map_or(64 * 1024 * 1024, |l| l.bulk);
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::MalformedBody { detail: format!("the upload broke off: {e}") })?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
     let policy = FirePolicy::from_settings(&settings);
-    let rows = super::read::detections(&body, &source, Utc::now(), policy.tz)?;
+    let tz = policy.tz;
+    let rows = web::block(move || super::read::detections(upload, &source, Utc::now(), tz)).await??;
     let summary = service::import(&db, &live, caller, rows, policy, incident_policy.into_inner()).await?;
     Ok(HttpResponse::Ok().json(summary))
 }

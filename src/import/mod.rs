@@ -151,6 +151,19 @@ enum Inner {
     Ndjson { lines: BufReader<Box<dyn Read + Send>>, line: u64, columns: Columns },
 }
 
+impl Rows {
+    /// Whether the file has a column for `field`. Always true for NDJSON, which has no header: there each row
+    /// is checked on its own.
+    pub fn has_column(&self, field: &str) -> bool {
+        match &self.inner {
+            Inner::Csv { positions, .. } => {
+                self.fields.iter().position(|f| *f == field).is_some_and(|i| positions.contains(&Some(i)))
+            }
+            Inner::Ndjson { .. } => true,
+        }
+    }
+}
+
 /// Starts reading a file. Refused as a whole (422 `import-invalid-file`) when it is not a table of this
 /// format at all (an HTML error page, JSON where CSV was announced), or its header lacks a `required` field.
 pub fn read<R: Read + Send + 'static>(

@@ -222,3 +222,20 @@ async fn stats_add_up() {
     assert_eq!(farmland["fire_events"], 0);
     app.get("/api/v1/stats/fire-points?from=2020-10-05&to=2020-10-01").await.assert_problem(422, "validation");
 }
+
+#[actix_web::test]
+async fn a_gbk_satellite_centre_list_with_chinese_headers_imports_and_other_media_types_are_refused() {
+    let app = spawn_app().await;
+    shenyang_box(&app).await;
+    let (gbk, _, _) = encoding_rs::GBK.encode("经度,纬度,监测时间,卫星,置信度\n122.5,41.5,2020-10-02 10:55,FY-3D,80\n");
+    let req =
+        app.request(Method::POST, "/api/v1/fire-points/import?source=nsmc").insert_header(("Content-Type", "text/csv"));
+    let res = app.send_body(req, gbk.into_owned()).await;
+    res.assert_status(200);
+    let summary = res.json();
+    assert_eq!((summary["rows"].as_u64(), summary["imported"].as_u64()), (Some(1), Some(1)));
+
+    let req =
+        app.request(Method::POST, "/api/v1/fire-points/import").insert_header(("Content-Type", "application/json"));
+    app.send_body(req, b"{}".to_vec()).await.assert_problem(415, "unsupported-media-type");
+}
