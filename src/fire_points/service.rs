@@ -311,15 +311,7 @@ pub fn stats(
     tz: chrono_tz::Tz,
 ) -> Result<FireStats, ApiError> {
     caller.require(Permission::IncidentsRead)?;
-    let home = caller.scope.home_path().map(str::to_owned);
-    let within = match cell {
-        Some(code) => {
-            let path = grid::service::subtree_of(conn, caller, code, "cell")?;
-            // An ancestor of the caller's home narrows to the home's subtree.
-            Some(if caller.scope.covers(&path) { path } else { home.clone().unwrap_or(path) })
-        }
-        None => home,
-    };
+    let within = grid::service::records_within(conn, caller, cell)?;
     let start = |d: chrono::NaiveDate| {
         use chrono::TimeZone;
         tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")).earliest().map(|t| t.naive_utc())

@@ -94,6 +94,27 @@ pub fn subtree_of(conn: &mut AnyConnection, caller: &Caller, code: &str, field: 
         .ok_or_else(|| ApiError::validation(vec![FieldError::new(field, "no cell has this code")]))
 }
 
+/// Where records attached to cells (sheets, fire points…) may be read: the subtree of `cell`, a code the
+/// caller sees, narrowed to the caller's home when it is one of the home's ancestors (records are seen in the
+/// subtree only); without `cell`, the caller's home subtree, or everywhere (`None`) for an unscoped caller.
+pub fn records_within(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    cell: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    let home = caller.scope.home_path();
+    Ok(match cell {
+        None => home.map(str::to_owned),
+        Some(code) => {
+            let path = subtree_of(conn, caller, code, "cell")?;
+            Some(match home {
+                Some(home) if home.starts_with(&path) => home.to_owned(),
+                _ => path,
+            })
+        }
+    })
+}
+
 /// Cells matching `filter` that the caller may see; `within` (a code) narrows it to a visible subtree.
 pub fn list_cells(
     conn: &mut AnyConnection,

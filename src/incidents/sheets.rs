@@ -114,15 +114,7 @@ pub fn list(
     limit: i64,
 ) -> Result<Vec<SheetRow>, ApiError> {
     caller.require(Permission::IncidentsRead)?;
-    let within = match within {
-        Some(code) => Some(grid::service::subtree_of(conn, caller, &code, "cell")?),
-        None => caller.scope.home_path().map(str::to_owned),
-    };
-    // A visible ancestor of the home cell is narrowed to the home cell: sheets are seen in the subtree only.
-    let within = match (within, caller.scope.home_path()) {
-        (Some(path), Some(home)) if home.starts_with(&path) => Some(home.to_owned()),
-        (within, _) => within,
-    };
+    let within = grid::service::records_within(conn, caller, within.as_deref())?;
     Ok(store::list_sheets(conn, within.as_deref(), before.as_deref(), limit)?)
 }
 

@@ -239,3 +239,25 @@ async fn a_gbk_satellite_centre_list_with_chinese_headers_imports_and_other_medi
         app.request(Method::POST, "/api/v1/fire-points/import").insert_header(("Content-Type", "application/json"));
     app.send_body(req, b"{}".to_vec()).await.assert_problem(415, "unsupported-media-type");
 }
+
+#[actix_web::test]
+async fn fire_point_figures_stay_inside_the_callers_part_of_the_grid() {
+    let app = spawn_app().await;
+    shenyang_box(&app).await;
+    // One event in the farmland district, one elsewhere in the city.
+    import_ok(&app, b"latitude,longitude,acq_date,acq_time,satellite,confidence\n41.5,122.5,2020-10-05,0255,T,80\n43.3,123.9,2020-10-05,0255,T,80\n").await;
+    let period = "/api/v1/stats/fire-points?from=2020-10-05&to=2020-10-05";
+    assert_eq!(app.get(period).await.json()["fire_events"], 2);
+
+    let district = app.account(Role::GridWorker, Some("210122")).await;
+    // Asking for the city (an ancestor of its home) narrows to its own district.
+    let city = app.get_as(&district, &format!("{period}&cell=210100")).await;
+    city.assert_status(200);
+    assert_eq!(city.json()["fire_events"], 1);
+    assert_eq!(app.get_as(&district, period).await.json()["fire_events"], 1);
+
+    // A caller of another city cannot name this one's cells.
+    let elsewhere = app.account(Role::GridWorker, Some("210200")).await;
+    app.get_as(&elsewhere, &format!("{period}&cell=210122")).await.assert_problem(422, "validation");
+    assert_eq!(app.get_as(&elsewhere, period).await.json()["fire_events"], 0);
+}
