@@ -10,10 +10,12 @@
 
 pub mod store;
 
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Duration;
 
 use actix_web::body::{BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
@@ -60,12 +62,13 @@ pub async fn middleware(
         Ok(key) => key,
         Err(e) => return Ok(req.into_response(e.error_response())),
     };
-    let body = match read_body(&mut req).await {
+    let mut hash = request_hash(&req);
+    let body = match read_body(&mut req, &mut hash).await {
         Ok(body) => body,
         Err(e) => return Ok(req.into_response(e.error_response())),
     };
-    let fingerprint = fingerprint(&req, &body);
-    req.set_payload(Payload::from(body));
+    let fingerprint = format!("{:x}", hash.finalize());
+    req.set_payload(body.into_payload());
 
     let db = req.app_data::<Data<Db>>().cloned().expect("the database is app data");
     let settings = req.app_data::<Data<Settings>>().cloned().expect("settings are app data");
@@ -139,30 +142,103 @@ fn parse_key(raw: &HeaderValue) -> Result<String, ApiError> {
     }
 }
 
-async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, ApiError> {
-    let limit = req.app_data::<BodyLimit>().map_or(64 * 1024 * 1024, |l| l.bulk);
-    let mut payload = req.take_payload();
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::MalformedBody { detail: e.to_string() })?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+/// A request body read to fingerprint it: kept in memory while small, spooled to a temporary file past
+/// [`IN_MEMORY`] so that keyed file uploads of any allowed size never sit in memory.
+enum Body {
+    Memory(Bytes),
+    File(std::fs::File),
 }
 
-/// What makes two requests "the same": method, target, content type and body.
-fn fingerprint(req: &ServiceRequest, body: &[u8]) -> String {
+/// Bytes of a body kept in memory before it moves to disk.
+const IN_MEMORY: usize = 1024 * 1024;
+
+/// Reads the body once, hashing it on the way; the largest limit of any route applies here, each route's
+/// own limit is enforced by its extractor.
+async fn read_body(req: &mut ServiceRequest, hash: &mut Sha256) -> Result<Body, ApiError> {
+    let limit = req.app_data::<BodyLimit>().map_or(64 * 1024 * 1024, |l| (l.bulk as u64).max(l.upload));
+    let mut payload = req.take_payload();
+    let (mut pending, mut file, mut total) = (BytesMut::new(), None::<std::fs::File>, 0u64);
+    loop {
+        let chunk = payload.next().await.transpose().map_err(|e| ApiError::MalformedBody { detail: e.to_string() })?;
+        if let Some(chunk) = &chunk {
+            total += chunk.len() as u64;
+            if total > limit {
+                return Err(ApiError::PayloadTooLarge { limit: limit as usize });
+            }
+            hash.update(chunk);
+            pending.extend_from_slice(chunk);
+        }
+        let spill = pending.len() > IN_MEMORY || (chunk.is_none() && file.is_some() && !pending.is_empty());
+        if spill {
+            let data = pending.split().freeze();
+            let open = file.take();
+            file = Some(
+                actix_web::web::block(move || -> std::io::Result<std::fs::File> {
+                    let mut f = match open {
+                        Some(f) => f,
+                        None => tempfile::tempfile()?,
+                    };
+                    f.write_all(&data)?;
+                    Ok(f)
+                })
+                .await?
+                .map_err(ApiError::internal)?,
+            );
+        }
+        if chunk.is_none() {
+            break;
+        }
+    }
+    Ok(match file {
+        None => Body::Memory(pending.freeze()),
+        Some(mut f) => {
+            f = actix_web::web::block(move || f.seek(SeekFrom::Start(0)).map(|_| f))
+                .await?
+                .map_err(ApiError::internal)?;
+            Body::File(f)
+        }
+    })
+}
+
+impl Body {
+    /// The body again, as the handler's payload.
+    fn into_payload(self) -> Payload {
+        match self {
+            Self::Memory(bytes) => Payload::from(bytes),
+            Self::File(file) => {
+                let chunks = futures_util::stream::unfold(Some(file), |file| async move {
+                    let mut file = file?;
+                    let read = actix_web::web::block(move || {
+                        let mut buffer = vec![0; IN_MEMORY];
+                        let n = file.read(&mut buffer)?;
+                        buffer.truncate(n);
+                        Ok::<_, std::io::Error>((buffer, file))
+                    })
+                    .await;
+                    match read {
+                        Ok(Ok((buffer, _))) if buffer.is_empty() => None,
+                        Ok(Ok((buffer, file))) => Some((Ok(Bytes::from(buffer)), Some(file))),
+                        Ok(Err(e)) => Some((Err(PayloadError::Io(e)), None)),
+                        Err(e) => Some((Err(PayloadError::Io(std::io::Error::other(e))), None)),
+                    }
+                });
+                let stream: std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, PayloadError>>>> =
+                    Box::pin(chunks);
+                Payload::from(stream)
+            }
+        }
+    }
+}
+
+/// What makes two requests "the same": method, target, content type and body (hashed as it is read).
+fn request_hash(req: &ServiceRequest) -> Sha256 {
     let mut hash = Sha256::new();
     let content_type = req.headers().get(header::CONTENT_TYPE).map(HeaderValue::as_bytes).unwrap_or_default();
     for part in [req.method().as_str().as_bytes(), req.path().as_bytes(), req.query_string().as_bytes(), content_type] {
         hash.update(part);
         hash.update([0]);
     }
-    hash.update(body);
-    format!("{:x}", hash.finalize())
+    hash
 }
 
 /// Answers that the request alone decides; the others (authentication, throttling, server trouble) may

@@ -158,3 +158,30 @@ async fn malformed_keys_are_refused_and_sign_in_ignores_keys() {
         assert_eq!(res.header("idempotent-replayed"), None, "tokens are never replayed");
     }
 }
+
+#[actix_web::test]
+async fn keyed_uploads_larger_than_memory_and_the_bulk_limit_are_spooled_whole() {
+    // Smaller than the 2 MiB file below: a keyed upload must not be held to the JSON bulk limit.
+    let app = spawn_app_with(|s| s.import_body_limit_bytes = 64 * 1024).await;
+    let mut file = String::from("latitude,longitude,acq_date,acq_time,satellite,confidence\n");
+    for i in 0..60_000 {
+        file.push_str(&format!("30.{i:05},100.5,2020-10-02,0255,T,50\n")); // far outside any grid
+    }
+    assert!(file.len() > 2 * 1024 * 1024);
+    let upload = |key: &str, body: String| {
+        let req = app
+            .request(Method::POST, "/api/v1/fire-points/import")
+            .insert_header(("Idempotency-Key", key))
+            .insert_header(("Content-Type", "text/csv"));
+        app.send_body(req, body)
+    };
+    let first = upload("upload-1", file.clone()).await;
+    first.assert_status(200);
+    assert_eq!(first.json()["rows"], 60_000);
+    let again = upload("upload-1", file.clone()).await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.body, first.body);
+    // The fingerprint covers the part that went to disk: the last row alone differs.
+    let changed = format!("{}1\n", file.trim_end_matches("0\n"));
+    upload("upload-1", changed).await.assert_problem(422, "idempotency-key-reused");
+}
