@@ -22,7 +22,7 @@ use crate::error::{FieldError, Problem};
                        document whose `type` is stable; clients branch on `type`, not on `title` or `detail`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    components(schemas(Problem, FieldError, Crs, crate::events::EventData)),
+    components(schemas(Problem, FieldError, Crs, crate::domain::grid::CellCode, crate::events::EventData)),
     tags(
         (name = "grid", description = "The four-level grid (city → district/county → street/township → community/village): \
                  cells with boundaries, responsible people with history, GeoJSON export and import, and point location"),
@@ -118,7 +118,13 @@ fn add_idempotency(op: &mut Operation) {
              per account and kept 24 hours. Answers that depend on more than the request (401, 403, 408, 429, 5xx) are not \
              kept: a retry runs again.",
         ))
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[\\x21-\\x7E]+$"))
+                .min_length(Some(1))
+                .max_length(Some(255)),
+        ))
         .example(Some(serde_json::json!("5f0c6f5e-2b8a-4c41-9d3e-0b7f3f0e6a21")))
         .build();
     op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(key));

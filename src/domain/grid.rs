@@ -13,7 +13,7 @@ use super::geometry::{Boundary, GeometryError};
 /// `210102001` fit). Codes are permanent: a retired cell keeps its code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, example = "210102")]
+#[schema(value_type = String, pattern = "^[A-Za-z0-9._-]*[A-Za-z0-9][A-Za-z0-9._-]*$", min_length = 1, max_length = 64, example = "210102")]
 pub struct CellCode(String);
 
 impl CellCode {

@@ -231,7 +231,7 @@ pub struct StatsQuery {
     #[param(example = "2020-11-30")]
     to: chrono::NaiveDate,
     /// A cell code: figures for its whole subtree (default: the caller's part of the grid).
-    #[param(example = "210100")]
+    #[param(value_type = Option<crate::domain::grid::CellCode>, example = "210100")]
     cell: Option<String>,
 }
 

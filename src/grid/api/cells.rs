@@ -29,15 +29,17 @@ pub struct CellQuery {
     #[param(minimum = 1, maximum = 4)]
     level: Option<i64>,
     /// Only direct children of the cell with this code.
+    #[param(value_type = Option<CellCode>)]
     parent: Option<String>,
     /// Only the cell with this code and everything below it.
+    #[param(value_type = Option<CellCode>)]
     within: Option<String>,
     /// Only codes starting with this prefix, e.g. `210102`.
     code_prefix: Option<String>,
     /// Only names containing this text (case-insensitive).
     name: Option<String>,
     /// Only cells whose bounding box meets `min_lon,min_lat,max_lon,max_lat` (in `crs`, WGS-84 by default).
-    #[param(example = "123.35,41.74,123.45,41.82")]
+    #[param(pattern = "^-?[0-9]+(\\.[0-9]+)?(,-?[0-9]+(\\.[0-9]+)?){3}$", example = "123.35,41.74,123.45,41.82")]
     bbox: Option<String>,
     /// Only cells valid on this day (default: today in the city's time zone).
     as_of: Option<NaiveDate>,
@@ -120,12 +122,16 @@ pub async fn list(
 }))]
 pub struct NewCell {
     /// Permanent, unique code: 1–64 letters, digits, `-`, `_` or `.`.
+    #[schema(value_type = CellCode)]
     code: String,
     /// Display name, 1–100 characters.
+    #[schema(pattern = "\\S", max_length = 100)]
     name: String,
     /// 1 city, 2 district/county, 3 street/township, 4 community/village; exactly one below the parent.
+    #[schema(minimum = 1, maximum = 4)]
     level: i64,
     /// Code of the parent cell; omit only at level 1.
+    #[schema(value_type = Option<CellCode>)]
     parent_code: Option<String>,
     /// Polygon or MultiPolygon, in the `crs` of the request (WGS-84 by default).
     boundary: GeometryJson,
@@ -200,7 +206,7 @@ fn cell_response(
 #[utoipa::path(
     operation_id = "get_cell",
     tag = "grid",
-    params(("code" = String, Path, description = "Cell code", example = "210102"), CrsParam),
+    params(("code" = CellCode, Path, description = "Cell code", example = "210102"), CrsParam),
     responses(
         (status = 200, description = "The cell", body = Cell),
         (status = 404, description = "No cell has this code", body = Problem, content_type = "application/problem+json"),
@@ -225,8 +231,10 @@ pub async fn get(
 #[schema(example = json!({"name": "和平区网格"}))]
 pub struct CellPatch {
     /// New display name.
+    #[schema(pattern = "\\S", max_length = 100)]
     name: Option<String>,
     /// New parent, at the same level as the old one (moves the whole subtree).
+    #[schema(value_type = Option<CellCode>)]
     parent_code: Option<String>,
     /// New boundary, in the `crs` of the request.
     boundary: Option<GeometryJson>,
@@ -245,7 +253,7 @@ pub struct CellPatch {
     operation_id = "update_cell",
     tag = "grid",
     params(
-        ("code" = String, Path, description = "Cell code", example = "210102"),
+        ("code" = CellCode, Path, description = "Cell code", example = "210102"),
         ("If-Match" = String, Header, description = "The ETag from the last read of the cell", example = "\"1\""),
         CrsParam,
     ),
@@ -327,7 +335,7 @@ pub struct Retirement {
     operation_id = "retire_cell",
     tag = "grid",
     params(
-        ("code" = String, Path, description = "Cell code", example = "210102001"),
+        ("code" = CellCode, Path, description = "Cell code", example = "210102001"),
         ("If-Match" = String, Header, description = "The ETag from the last read of the cell", example = "\"1\""),
     ),
     request_body = Retirement,
@@ -365,7 +373,7 @@ pub async fn retire(
     operation_id = "delete_cell",
     tag = "grid",
     params(
-        ("code" = String, Path, description = "Cell code", example = "210102001"),
+        ("code" = CellCode, Path, description = "Cell code", example = "210102001"),
         ("If-Match" = String, Header, description = "The ETag from the last read of the cell", example = "\"1\""),
     ),
     responses(
@@ -405,7 +413,7 @@ pub struct AsOf {
 #[utoipa::path(
     operation_id = "list_cell_children",
     tag = "grid",
-    params(("code" = String, Path, description = "Cell code", example = "210102"), AsOf, PageParams),
+    params(("code" = CellCode, Path, description = "Cell code", example = "210102"), AsOf, PageParams),
     responses(
         (status = 200, description = "One page of children", body = inline(Page<CellSummary>)),
         (status = 404, description = "No cell has this code", body = Problem, content_type = "application/problem+json"),
@@ -432,7 +440,7 @@ pub async fn children(
 #[utoipa::path(
     operation_id = "list_cell_subtree",
     tag = "grid",
-    params(("code" = String, Path, description = "Cell code", example = "210102"), AsOf, PageParams),
+    params(("code" = CellCode, Path, description = "Cell code", example = "210102"), AsOf, PageParams),
     responses(
         (status = 200, description = "One page of the subtree", body = inline(Page<CellSummary>)),
         (status = 404, description = "No cell has this code", body = Problem, content_type = "application/problem+json"),
@@ -478,7 +486,7 @@ async fn related(
 #[utoipa::path(
     operation_id = "list_cell_ancestors",
     tag = "grid",
-    params(("code" = String, Path, description = "Cell code", example = "210102001")),
+    params(("code" = CellCode, Path, description = "Cell code", example = "210102001")),
     responses(
         (status = 200, description = "Ancestors, root first, ending with the cell", body = Vec<CellSummary>),
         (status = 404, description = "No cell has this code", body = Problem, content_type = "application/problem+json"),

@@ -10,7 +10,7 @@ use super::{parse_code, parse_name};
 use crate::auth::Caller;
 use crate::db::Db;
 use crate::domain::access::Permission;
-use crate::domain::grid::Duty;
+use crate::domain::grid::{CellCode, Duty};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::grid::live::LiveIndex;
 use crate::grid::people::{self, AssignmentChanges, NewAssignment};
@@ -79,7 +79,7 @@ pub struct PeopleQuery {
 #[utoipa::path(
     operation_id = "list_cell_people",
     tag = "grid",
-    params(("code" = String, Path, description = "Cell code", example = "210102001"), PeopleQuery),
+    params(("code" = CellCode, Path, description = "Cell code", example = "210102001"), PeopleQuery),
     responses(
         (status = 200, description = "Assignments", body = Vec<Person>),
         (status = 404, description = "No cell has this code", body = Problem, content_type = "application/problem+json"),
@@ -106,8 +106,10 @@ pub async fn list(
 #[schema(example = json!({"name": "王丽", "phone": "13800000000", "role": "grid_worker", "valid_from": "2026-01-01"}))]
 pub struct NewPerson {
     /// Full name, 1–100 characters.
+    #[schema(pattern = "\\S", max_length = 100)]
     name: String,
     /// Contact phone: digits, spaces, `+` and `-`, 3–32 characters.
+    #[schema(pattern = "^[0-9+-]*[0-9]([0-9+ -]*[0-9+-])?$", min_length = 3, max_length = 32)]
     phone: Option<String>,
     /// Sign-in account of the person, if any.
     account_id: Option<String>,
@@ -124,7 +126,7 @@ pub struct NewPerson {
 #[utoipa::path(
     operation_id = "create_cell_person",
     tag = "grid",
-    params(("code" = String, Path, description = "Cell code", example = "210102001")),
+    params(("code" = CellCode, Path, description = "Cell code", example = "210102001")),
     request_body = NewPerson,
     responses(
         (status = 201, description = "Created; `Location` and `ETag` are set", body = Person),
@@ -170,7 +172,7 @@ pub async fn create(
     operation_id = "get_cell_person",
     tag = "grid",
     params(
-        ("code" = String, Path, description = "Cell code", example = "210102001"),
+        ("code" = CellCode, Path, description = "Cell code", example = "210102001"),
         ("id" = String, Path, description = "Assignment id"),
     ),
     responses(
@@ -197,10 +199,11 @@ pub async fn get(
 #[schema(example = json!({"valid_to": "2026-12-01"}))]
 pub struct PersonPatch {
     /// New full name.
+    #[schema(pattern = "\\S", max_length = 100)]
     name: Option<String>,
     /// New phone; `null` removes it.
     #[serde(default, deserialize_with = "crate::http::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[0-9+-]*[0-9]([0-9+ -]*[0-9+-])?$", min_length = 3, max_length = 32)]
     phone: Option<Option<String>>,
     /// New account; `null` removes it.
     #[serde(default, deserialize_with = "crate::http::double_option")]
@@ -224,7 +227,7 @@ pub struct PersonPatch {
     operation_id = "update_cell_person",
     tag = "grid",
     params(
-        ("code" = String, Path, description = "Cell code", example = "210102001"),
+        ("code" = CellCode, Path, description = "Cell code", example = "210102001"),
         ("id" = String, Path, description = "Assignment id"),
         ("If-Match" = String, Header, description = "The ETag from the last read", example = "\"1\""),
     ),
@@ -275,7 +278,7 @@ pub async fn update(
     operation_id = "delete_cell_person",
     tag = "grid",
     params(
-        ("code" = String, Path, description = "Cell code", example = "210102001"),
+        ("code" = CellCode, Path, description = "Cell code", example = "210102001"),
         ("id" = String, Path, description = "Assignment id"),
         ("If-Match" = String, Header, description = "The ETag from the last read", example = "\"1\""),
     ),
@@ -305,6 +308,7 @@ fn field<T>(errors: &mut Vec<FieldError>, name: &str, parsed: Result<T, String>)
     parsed.map_err(|m| errors.push(FieldError::new(name, m))).ok()
 }
 
+/// 3–32 digits, spaces, `+` and `-` with at least one digit, once trimmed.
 fn parse_phone(raw: &str) -> Result<String, String> {
     let phone = raw.trim();
     let ok = (3..=32).contains(&phone.len())

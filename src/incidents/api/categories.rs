@@ -77,10 +77,10 @@ pub struct CategoryBody {
     #[schema(pattern = "^[a-z0-9_]+(\\.[a-z0-9_]+)*$", max_length = 64)]
     code: Option<String>,
     /// Chinese name, 1–50 characters.
-    #[schema(max_length = 50)]
+    #[schema(pattern = "\\S", max_length = 50)]
     name_zh: Option<String>,
     /// English name, 1–100 characters.
-    #[schema(max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     name_en: Option<String>,
     deadlines: Option<Deadlines>,
     /// 0–10,000 m (default 200).

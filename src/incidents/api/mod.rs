@@ -68,9 +68,11 @@ pub struct Location {
 /// A hotline or platform ticket the incident came from.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ExternalRef {
-    /// The platform, e.g. `12345` or `12369`.
+    /// The platform, e.g. `12345` or `12369`; 1–32 characters.
+    #[schema(pattern = "\\S", max_length = 32)]
     pub system: String,
-    /// Its ticket number (工单号).
+    /// Its ticket number (工单号), 1–64 characters.
+    #[schema(pattern = "\\S", max_length = 64)]
     pub reference: String,
 }
 

@@ -18,6 +18,7 @@ use crate::storage::Storage;
 
 /// The multipart form of a photo upload.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // documents the form; the handler reads the parts as they stream
 pub struct PhotoUpload {
     /// `before` (the problem as found), `after` (rectification evidence) or `other`.

@@ -12,6 +12,7 @@ use super::{Incident, Photo, TimelineEntry, parse_id};
 use crate::auth::Caller;
 use crate::db::Db;
 use crate::domain::crs::{Crs, parse_bbox};
+use crate::domain::grid::CellCode;
 use crate::domain::incident::Source;
 use crate::domain::workflow::Status;
 use crate::error::{ApiError, FieldError, Problem};
@@ -28,24 +29,25 @@ pub struct IncidentQuery {
     #[param(example = "dust")]
     category: Option<String>,
     /// Statuses, comma-separated.
-    #[param(example = "assigned,rectifying")]
+    #[param(value_type = Option<Vec<Status>>, style = Form, explode = false, example = json!(["assigned", "rectifying"]))]
     status: Option<String>,
     /// Sources, comma-separated.
-    #[param(example = "hotline")]
+    #[param(value_type = Option<Vec<Source>>, style = Form, explode = false, example = json!(["hotline"]))]
     source: Option<String>,
     /// The cell with this code and everything below it.
-    #[param(example = "210102")]
+    #[param(value_type = Option<CellCode>, example = "210102")]
     cell: Option<String>,
     /// Only incidents waiting for rectification past their deadline (`true`), or the others (`false`).
     overdue: Option<bool>,
-    /// Reported at or after this time (RFC 3339, or a local date/time in the city's zone).
-    #[param(example = "2026-01-01")]
+    /// Reported at or after this time: RFC 3339, or a local date or date and time in the city's zone
+    /// (`2026-01-01`, `2026-01-01 08:00:00`).
+    #[param(format = DateTime, example = "2026-01-01T00:00:00+08:00")]
     from: Option<String>,
     /// Reported before this time (same forms).
-    #[param(example = "2027-01-01")]
+    #[param(format = DateTime, example = "2027-01-01T00:00:00+08:00")]
     to: Option<String>,
     /// Only incidents inside `min_lon,min_lat,max_lon,max_lat` (in `crs`).
-    #[param(example = "123.35,41.74,123.45,41.82")]
+    #[param(pattern = "^-?[0-9]+(\\.[0-9]+)?(,-?[0-9]+(\\.[0-9]+)?){3}$", example = "123.35,41.74,123.45,41.82")]
     bbox: Option<String>,
     /// Assigned to this account id, or `me`.
     assignee: Option<String>,
@@ -55,7 +57,7 @@ pub struct IncidentQuery {
     #[serde(default)]
     crs: Crs,
     /// `json` (default) or `geojson` (an `application/geo+json` FeatureCollection; so does `Accept: application/geo+json`).
-    #[param(example = "geojson")]
+    #[param(pattern = "^(json|geojson)$", example = "geojson")]
     f: Option<String>,
 }
 

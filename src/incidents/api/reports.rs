@@ -34,7 +34,7 @@ pub struct NewReport {
     #[schema(max_length = 64)]
     category: String,
     /// What was seen, 1–2000 characters.
-    #[schema(max_length = 2000)]
+    #[schema(pattern = "\\S", max_length = 2000)]
     description: String,
     /// Longitude in `crs`.
     #[schema(minimum = -180, maximum = 180)]
@@ -52,6 +52,7 @@ pub struct NewReport {
     #[schema(max_length = 200)]
     address: Option<String>,
     /// When it was seen: RFC 3339, or a local time (`2026-12-01 09:20:00`) meaning the city's time. Default: now.
+    #[schema(format = DateTime)]
     occurred_at: Option<String>,
     /// Who found it (default `patrol`).
     source: Option<Source>,
@@ -184,7 +185,7 @@ pub struct Batch {
 pub struct BatchItem {
     /// 1–200 visible ASCII characters, unique per report (a UUID made on the phone): sending the item again
     /// answers as the first time without reporting twice.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "^[\\x21-\\x7E]+$", min_length = 1, max_length = 200)]
     pub key: String,
     /// The report, as for `POST /incidents`; the raw object is what the key is checked against.
     #[schema(value_type = NewReport)]

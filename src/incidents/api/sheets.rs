@@ -131,6 +131,7 @@ pub async fn issue(
 #[into_params(parameter_in = Query)]
 pub struct SheetQuery {
     /// Sheets to this cell and the cells below it.
+    #[param(value_type = Option<CellCode>, example = "210102")]
     cell: Option<String>,
 }
 

@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::parse_time;
 use crate::auth::Caller;
 use crate::db::Db;
+use crate::domain::grid::CellCode;
 use crate::domain::incident::{Breakdown, breakdown};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::incidents::Policy;
@@ -18,14 +19,15 @@ use crate::incidents::store::IncidentFilter;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatsQuery {
-    /// Incidents reported at or after this (a date or time; a local date means its midnight in the city).
-    #[param(example = "2026-01-01")]
+    /// Incidents reported at or after this: RFC 3339, or a local date or date and time in the city's zone
+    /// (a local date means its midnight there).
+    #[param(format = DateTime, example = "2026-01-01T00:00:00+08:00")]
     from: String,
-    /// … and before this.
-    #[param(example = "2027-01-01")]
+    /// … and before this (same forms).
+    #[param(format = DateTime, example = "2027-01-01T00:00:00+08:00")]
     to: String,
     /// A cell of any level: its whole subtree is counted (default: everything the caller sees).
-    #[param(example = "210102")]
+    #[param(value_type = Option<CellCode>, example = "210102")]
     cell: Option<String>,
     /// A category, with its subtypes.
     category: Option<String>,

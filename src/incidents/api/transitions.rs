@@ -42,16 +42,19 @@ pub struct TransitionBody {
     #[schema(max_length = 2000)]
     note: Option<String>,
     /// `route`, `assign`, `reassign`: the cell that handles it (in the caller's subtree).
+    #[schema(value_type = Option<CellCode>)]
     cell: Option<String>,
     /// `assign`, `reassign`: the account that handles it (at home at or above the cell).
     assignee_id: Option<String>,
     /// `assign`, `reassign`: an explicit deadline (RFC 3339, or local city time).
+    #[schema(format = DateTime)]
     deadline_at: Option<String>,
     /// `assign`, `reassign`: a deadline as a span from now, instead of the category's default.
     deadline: Option<Span>,
     /// `mark_duplicate`: the original incident.
     original_id: Option<String>,
-    /// `request_extension`: the deadline asked for.
+    /// `request_extension`: the deadline asked for (RFC 3339, or local city time).
+    #[schema(format = DateTime)]
     until: Option<String>,
     /// `decide_extension`: approve (the deadline moves to the requested time) or decline.
     approve: Option<bool>,
