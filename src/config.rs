@@ -119,6 +119,8 @@ pub struct Settings {
     pub fire_min_confidence_percent: u8,
     /// Minimum class confidence (VIIRS): `low`, `nominal` or `high`.
     pub fire_min_confidence_class: crate::domain::fire::ConfidenceClass,
+    /// The diesel-vehicle inspection pass rate the city is held to, in percent (national target: 90).
+    pub vehicle_pass_target_percent: f64,
 }
 
 /// `10.0.0.0/8, 192.168.1.7` → networks; a bare address is a one-address network.
@@ -214,6 +216,7 @@ impl Default for Settings {
             fire_merge_window_hours: 12,
             fire_min_confidence_percent: 0,
             fire_min_confidence_class: crate::domain::fire::ConfidenceClass::Low,
+            vehicle_pass_target_percent: 90.0,
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod ops;
 pub mod storage;
 pub mod telemetry;
+pub mod vehicles;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -45,6 +46,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(grid::routes)
         .configure(incidents::routes)
         .configure(fire_points::routes)
+        .configure(vehicles::routes)
         .configure(events::routes);
 }
 
@@ -74,6 +76,7 @@ impl Application {
             Duration::from_millis(settings.account_cache_refresh_ms),
         ));
         let policy = web::Data::new(incidents::Policy::from_settings(&settings)?);
+        let vehicle_policy = web::Data::new(vehicles::VehiclePolicy::from_settings(&settings));
         let storage = web::Data::new(storage::Storage::from_url(&settings.storage_url)?);
         tracing::info!(storage = %storage.describe(), "object storage ready");
         let live = web::Data::new(grid::live::LiveIndex::new(
@@ -115,6 +118,7 @@ impl Application {
                 .app_data(token_keys.clone())
                 .app_data(callers.clone())
                 .app_data(policy.clone())
+                .app_data(vehicle_policy.clone())
                 .app_data(storage.clone())
                 .app_data(route_table.clone())
                 .app_data(body_limit)

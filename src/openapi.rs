@@ -37,6 +37,9 @@ use crate::error::{FieldError, Problem};
         (name = "events", description = "The event log: every change as an event, written in the transaction that makes \
                  it. It is the audit trail (`subject=` gives one thing's history) and the change feed that command platforms \
                  follow by cursor with long polling. Event types and their `data` are the `EventData` schema; they only grow."),
+        (name = "vehicles", description = "Diesel-vehicle emission inspections (GB 3847-2018, HJ 845-2017): results from stations \
+                 and remote sensing imported in bulk and idempotently, judged on the server against the limit table, listed by \
+                 plate, VIN, station, method, result, time and cell, and counted into the pass rate against the city's target."),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
 )]

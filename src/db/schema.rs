@@ -291,3 +291,48 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(fire_events, fire_detections);
+
+diesel::table! {
+    vehicle_inspections (id) {
+        id -> Text,
+        source -> Text,
+        record_id -> Text,
+        station -> Nullable<Text>,
+        inspected_at -> Timestamp,
+        plate -> Text,
+        plate_colour -> Nullable<Text>,
+        vin -> Nullable<Text>,
+        vin_check_ok -> Nullable<Bool>,
+        vehicle_category -> Nullable<Text>,
+        fuel_type -> Nullable<Text>,
+        stage -> Nullable<Text>,
+        method -> Text,
+        limit_class -> Text,
+        lon -> Nullable<Double>,
+        lat -> Nullable<Double>,
+        cell_code -> Nullable<Text>,
+        cell_path -> Nullable<Text>,
+        measurements -> Text,
+        items -> Text,
+        submitted_result -> Nullable<Text>,
+        result -> Text,
+        disagrees -> Bool,
+        fingerprint -> Text,
+        version -> Integer,
+        imported_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    vehicle_inspection_versions (inspection_id, version) {
+        inspection_id -> Text,
+        version -> Integer,
+        record -> Text,
+        replaced_at -> Timestamp,
+        replaced_by -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(vehicle_inspections, vehicle_inspection_versions);

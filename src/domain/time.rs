@@ -34,6 +34,11 @@ pub fn parse(raw: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
     }
 }
 
+/// The first instant of a city-local day, for periods given as days.
+pub fn day_start(day: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
+    tz.from_local_datetime(&day.and_hms_opt(0, 0, 0)?).earliest().map(|t| t.with_timezone(&Utc))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -98,6 +98,9 @@ pub enum EventData {
     /// A cell answered a prompt or supervision sheet.
     #[serde(rename = "supervision.responded")]
     SheetResponded(SheetFacts),
+    /// An import of vehicle inspections created or corrected records (one event per import, not per row).
+    #[serde(rename = "vehicle_inspections.imported")]
+    VehicleInspectionsImported(VehicleImportFacts),
 }
 
 /// Who may read events of a type, and whether they are about a cell itself (then, like the cell, they are
@@ -134,7 +137,7 @@ const fn incident(name: &'static str, without_cell: CellFree) -> EventType {
 }
 
 /// Every event type, once.
-pub const EVENT_TYPES: [EventType; 28] = [
+pub const EVENT_TYPES: [EventType; 29] = [
     grid("grid.cell.created", true),
     grid("grid.cell.updated", true),
     grid("grid.cell.retired", true),
@@ -163,6 +166,12 @@ pub const EVENT_TYPES: [EventType; 28] = [
     incident("incident.category.updated", CellFree::Everyone),
     incident("supervision.issued", CellFree::Nobody),
     incident("supervision.responded", CellFree::Nobody),
+    EventType {
+        name: "vehicle_inspections.imported",
+        permission: Permission::VehiclesRead,
+        about_cell: false,
+        without_cell: CellFree::Nobody,
+    },
 ];
 
 /// The event type of an incident action.
@@ -330,6 +339,17 @@ pub struct CategoryFacts {
     pub version: i64,
 }
 
+/// What an import of vehicle inspections did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct VehicleImportFacts {
+    /// The source system the records came from.
+    pub source: String,
+    pub rows: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
 /// A prompt or supervision sheet as events describe it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SheetFacts {
@@ -444,6 +464,13 @@ mod tests {
             EventData::CategoryUpdated(category()),
             EventData::SheetIssued(sheet()),
             EventData::SheetResponded(sheet()),
+            EventData::VehicleInspectionsImported(VehicleImportFacts {
+                source: "station".into(),
+                rows: 2,
+                created: 1,
+                updated: 1,
+                unchanged: 0,
+            }),
         ];
         let all = all.into_iter().chain(Action::ALL.into_iter().map(|action| {
             let change =

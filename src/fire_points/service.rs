@@ -312,10 +312,7 @@ pub fn stats(
 ) -> Result<FireStats, ApiError> {
     caller.require(Permission::IncidentsRead)?;
     let within = grid::service::records_within(conn, caller, cell)?;
-    let start = |d: chrono::NaiveDate| {
-        use chrono::TimeZone;
-        tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")).earliest().map(|t| t.naive_utc())
-    };
+    let start = |d| crate::domain::time::day_start(d, tz).map(|t| t.naive_utc());
     let (Some(begin), Some(end)) = (start(from), to.succ_opt().and_then(start)) else {
         return Err(ApiError::validation(vec![crate::error::FieldError::new("to", "is out of range")]));
     };

@@ -25,3 +25,4 @@ mod migrations;
 mod openapi;
 mod operations;
 mod scope;
+mod vehicles;

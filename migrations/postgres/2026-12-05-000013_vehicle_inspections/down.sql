@@ -1,0 +1,2 @@
+DROP TABLE vehicle_inspection_versions;
+DROP TABLE vehicle_inspections;

@@ -1,0 +1,386 @@
+//! Vehicle-inspection endpoints: the bulk import, lists, one record with its history, and the figures.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::VehiclePolicy;
+use super::service::{self, InspectionImportSummary, InspectionStats};
+use super::store::{InspectionFilter, InspectionRow, VersionRow};
+use crate::auth::Caller;
+use crate::db::Db;
+use crate::domain::crs::Crs;
+use crate::domain::grid::CellCode;
+use crate::domain::vehicle::{Item, Outcome, TestMethod};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::grid::live::LiveIndex;
+use crate::http::{Page, PageParams};
+use crate::import::Upload;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(import).service(list).service(get_one).service(stats);
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// The system the records come from (a station network, a remote-sensing platform): 2–32 of a–z,
+    /// 0–9, `_` and `-`. With each row's record id (流水号) it names a record, so a file sent again changes
+    /// nothing.
+    #[param(pattern = "^[a-z0-9_-]{2,32}$", example = "shenyang-stations")]
+    source: String,
+    /// Coordinates of `lon`/`lat` columns: `wgs84` (default), `gcj02` or `bd09`.
+    #[serde(default)]
+    crs: Crs,
+}
+
+/// Import inspection results
+///
+/// CSV (mapped by header: the field names below, or the Chinese columns of station and remote-sensing
+/// software such as `流水号`, `检测时间`, `号牌号码`, `号牌颜色`, `车辆识别代号`, `排放阶段`, `检测方法`,
+/// `光吸收系数`, `林格曼黑度`, `检测结果`, `经度`, `纬度`; UTF-8 with or without BOM, or GBK) or NDJSON.
+/// Fields: `record_id`, `inspected_at` (city time unless zoned), `plate`, `method` (required); `station`,
+/// `plate_colour`, `vin`, `vehicle_category`, `fuel_type`, `stage`, `limit_class` (`a` by default),
+/// `opacity_k`, `nox_ppm`, `ringelmann`, `opacity_pct`, `no_ppm`, `obd_fault_codes`, `obd_ready`, `result`
+/// (the station's own), and either `cell` or `lon`/`lat` (routed to the grid). Every record is judged on
+/// the server against the limit table (a value equal to its limit passes) and a disagreement with the
+/// submitted result is flagged. Idempotent by (`source`, `record_id`): a row sent again is `unchanged`,
+/// a corrected row replaces its record and the earlier version is kept. One transaction: any bad row
+/// (each named by line and column) writes nothing. A VIN with a wrong check digit is flagged, not refused.
+#[utoipa::path(
+    operation_id = "import_vehicle_inspections",
+    tag = "vehicles",
+    params(ImportQuery),
+    request_body(content = String, content_type = "text/csv", description = "The inspection file",
+        example = "record_id,station,inspected_at,plate,plate_colour,vin,stage,method,opacity_k,result\nJC20260001,沈阳一站,2026-06-01 09:30:00,辽A12345,黄,LFV2A21K0A3043256,国五,自由加速,0.62,合格\n"),
+    responses(
+        (status = 200, description = "What the import did", body = InspectionImportSummary),
+        (status = 403, description = "The caller may not import (`vehicles:submit` or `vehicles:import`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is larger than allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a CSV (`text/csv`, `text/tab-separated-values`) or NDJSON upload", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not an inspection list (`/problems/import-invalid-file`), or bad rows (`/problems/import-invalid-rows`, `errors[].field` = `rows[LINE].COLUMN`: a bad plate or VIN, an unknown method or stage, impossible values, a time in the future, a cell that does not exist or lies outside the caller's part of the grid)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/api/v1/vehicle-inspections/import")]
+pub async fn import(
+    caller: Caller,
+    db: web::Data<Db>,
+    live: web::Data<LiveIndex>,
+    policy: web::Data<VehiclePolicy>,
+    query: web::Query<ImportQuery>,
+    upload: Upload,
+) -> Result<HttpResponse, ApiError> {
+    let ImportQuery { source, crs } = query.into_inner();
+    if !(2..=32).contains(&source.len())
+        || !source.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    {
+        return Err(ApiError::validation(vec![FieldError::new("source", "must be 2–32 of a–z, 0–9, _ and -")]));
+    }
+    let tz = policy.tz;
+    let rows = web::block(move || super::read::inspections(upload, crs, Utc::now(), tz)).await??;
+    let summary = service::import(&db, &live, caller, source, rows, policy.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(summary))
+}
+
+/// A position in WGS-84.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Position {
+    pub lon: f64,
+    pub lat: f64,
+}
+
+/// One inspection record, with the server's judgement.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Inspection {
+    pub id: String,
+    pub source: String,
+    /// The source's record id (流水号).
+    pub record_id: String,
+    pub station: Option<String>,
+    pub inspected_at: DateTime<Utc>,
+    #[schema(example = "辽A12345")]
+    pub plate: String,
+    pub plate_colour: Option<String>,
+    pub vin: Option<String>,
+    /// Whether the VIN's check digit is right (null without a VIN).
+    pub vin_check_digit_ok: Option<bool>,
+    pub vehicle_category: Option<String>,
+    pub fuel_type: Option<String>,
+    /// `china_3` … `china_6b`.
+    pub stage: Option<String>,
+    pub method: TestMethod,
+    /// `a` or `b` (GB 3847-2018).
+    pub limit_class: String,
+    pub position: Option<Position>,
+    pub cell_code: Option<String>,
+    /// The measured values by quantity (`opacity_k`, `nox_ppm`, `ringelmann`, `opacity_pct`, `no_ppm`),
+    /// with `obd_fault_codes` and `obd_ready` for OBD checks.
+    #[schema(value_type = Object, example = json!({"opacity_k": 0.62}))]
+    pub measurements: Value,
+    /// Each judged item with the limit applied.
+    pub items: Vec<Item>,
+    /// The result the source sent.
+    pub submitted_result: Option<Outcome>,
+    /// The server's result.
+    pub result: Outcome,
+    /// The submitted result differs from the server's.
+    pub disagrees: bool,
+    /// 1 for a record as first imported, one more for each correction.
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Inspection {
+    fn from_row(row: InspectionRow) -> Result<Self, ApiError> {
+        let outcome = |raw: &str| Outcome::parse(raw).ok_or_else(|| ApiError::internal(format!("stored result {raw}")));
+        Ok(Self {
+            method: TestMethod::parse(&row.method)
+                .ok_or_else(|| ApiError::internal(format!("stored method {}", row.method)))?,
+            submitted_result: row.submitted_result.as_deref().map(outcome).transpose()?,
+            result: outcome(&row.result)?,
+            measurements: serde_json::from_str(&row.measurements).map_err(ApiError::internal)?,
+            items: serde_json::from_str(&row.items).map_err(ApiError::internal)?,
+            position: row.lon.zip(row.lat).map(|(lon, lat)| Position { lon, lat }),
+            id: row.id,
+            source: row.source,
+            record_id: row.record_id,
+            station: row.station,
+            inspected_at: row.inspected_at.and_utc(),
+            plate: row.plate,
+            plate_colour: row.plate_colour,
+            vin: row.vin,
+            vin_check_digit_ok: row.vin_check_ok,
+            vehicle_category: row.vehicle_category,
+            fuel_type: row.fuel_type,
+            stage: row.stage,
+            limit_class: row.limit_class,
+            cell_code: row.cell_code,
+            disagrees: row.disagrees,
+            version: row.version,
+            updated_at: row.updated_at.and_utc(),
+        })
+    }
+}
+
+/// An earlier version of a corrected record.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct InspectionVersion {
+    pub version: i32,
+    pub replaced_at: DateTime<Utc>,
+    /// The account whose import replaced it.
+    pub replaced_by: String,
+    pub record: Inspection,
+}
+
+/// A record with the versions it replaced, oldest first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct InspectionDetail {
+    #[serde(flatten)]
+    pub inspection: Inspection,
+    pub history: Vec<InspectionVersion>,
+}
+
+fn version_of(v: VersionRow) -> Result<InspectionVersion, ApiError> {
+    let row: InspectionRow = serde_json::from_str(&v.record).map_err(ApiError::internal)?;
+    Ok(InspectionVersion {
+        version: v.version,
+        replaced_at: v.replaced_at.and_utc(),
+        replaced_by: v.replaced_by,
+        record: Inspection::from_row(row)?,
+    })
+}
+
+/// Get an inspection record
+///
+/// The record with the server's judgement and the versions corrections replaced.
+#[utoipa::path(
+    operation_id = "get_vehicle_inspection",
+    tag = "vehicles",
+    params(("id" = String, Path, description = "Inspection id", example = "019a0c5e-8f1e-7c3a-9b2d-3f4e5a6b7c8d")),
+    responses(
+        (status = 200, description = "The record", body = InspectionDetail),
+        (status = 404, description = "No record here (or not in the caller's part of the grid)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/api/v1/vehicle-inspections/{id}")]
+pub async fn get_one(caller: Caller, db: web::Data<Db>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let (row, versions) = db.run(move |conn| service::get(conn, &caller, &id)).await?;
+    let detail = InspectionDetail {
+        inspection: Inspection::from_row(row)?,
+        history: versions.into_iter().map(version_of).collect::<Result<_, _>>()?,
+    };
+    Ok(HttpResponse::Ok().json(detail))
+}
+
+/// Filters for inspection lists. Every filter narrows; lists are newest inspection first.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// A plate (a vehicle's history), e.g. `辽A12345`.
+    plate: Option<String>,
+    /// A VIN.
+    vin: Option<String>,
+    /// A station, as the records name it.
+    station: Option<String>,
+    /// A test method.
+    #[param(value_type = Option<TestMethod>)]
+    method: Option<String>,
+    /// The server's result.
+    #[param(value_type = Option<Outcome>)]
+    result: Option<String>,
+    /// Inspected at or after this time: RFC 3339, or a local date or date and time in the city's zone.
+    #[param(format = DateTime, example = "2026-01-01T00:00:00+08:00")]
+    from: Option<String>,
+    /// Inspected before this time (same forms).
+    #[param(format = DateTime, example = "2027-01-01T00:00:00+08:00")]
+    to: Option<String>,
+    /// The cell with this code and everything below it.
+    #[param(value_type = Option<CellCode>, example = "210102")]
+    cell: Option<String>,
+}
+
+fn list_filter(q: &ListQuery, tz: chrono_tz::Tz) -> Result<InspectionFilter, ApiError> {
+    let mut errors = Vec::new();
+    // Searches, not records: a plate or VIN written another way (spaces, lower case) finds the same vehicle,
+    // and one that matches no record finds nothing.
+    let search = |raw: &Option<String>| raw.as_deref().map(|t| t.split_whitespace().collect::<String>().to_uppercase());
+    let method = q.method.as_deref().and_then(|m| {
+        let known = TestMethod::parse(m);
+        if known.is_none() {
+            errors.push(FieldError::new("method", format!("one of {}", TestMethod::names())));
+        }
+        known
+    });
+    let result = q.result.as_deref().and_then(|r| {
+        let known = Outcome::parse(r);
+        if known.is_none() {
+            errors.push(FieldError::new("result", format!("one of {}", Outcome::names())));
+        }
+        known
+    });
+    let mut time = |raw: &Option<String>, field: &str| {
+        raw.as_deref()
+            .and_then(|t| crate::domain::time::parse(t, tz).map_err(|m| errors.push(FieldError::new(field, m))).ok())
+    };
+    let (from, to) = (time(&q.from, "from"), time(&q.to, "to"));
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    Ok(InspectionFilter {
+        plate: search(&q.plate),
+        vin: search(&q.vin),
+        station: q.station.clone(),
+        method: method.map(|m| m.as_str().to_owned()),
+        result: result.map(|r| r.as_str().to_owned()),
+        from: from.map(|t| t.naive_utc()),
+        to: to.map(|t| t.naive_utc()),
+        within: None,
+    })
+}
+
+/// The keyset position of a page's last record: its inspection time and id.
+fn position(row: &InspectionRow) -> String {
+    format!("{}|{}", row.inspected_at.format("%Y-%m-%dT%H:%M:%S%.6f"), row.id)
+}
+
+fn parse_position(raw: String) -> Result<(NaiveDateTime, String), ApiError> {
+    let bad = || ApiError::InvalidParameter { detail: "cursor: not a cursor this service issued".into() };
+    let (at, id) = raw.split_once('|').ok_or_else(bad)?;
+    let at = NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| bad())?;
+    Ok((at, id.to_owned()))
+}
+
+/// List inspection records
+///
+/// Records in the caller's part of the grid (records without a cell only for callers who see the whole
+/// grid), filtered, newest inspection first, with cursor pages.
+#[utoipa::path(
+    operation_id = "list_vehicle_inspections",
+    tag = "vehicles",
+    params(ListQuery, PageParams),
+    responses(
+        (status = 200, description = "A page of records", body = Page<Inspection>),
+    ),
+)]
+#[get("/api/v1/vehicle-inspections")]
+pub async fn list(
+    req: HttpRequest,
+    caller: Caller,
+    db: web::Data<Db>,
+    policy: web::Data<VehiclePolicy>,
+    query: web::Query<ListQuery>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = list_filter(&query, policy.tz)?;
+    let limit = page.limit()?;
+    let after = page.after()?.map(parse_position).transpose()?;
+    let cell = query.into_inner().cell;
+    let rows = db.run(move |conn| service::list(conn, &caller, filter, cell.as_deref(), after, limit + 1)).await?;
+    let page = Page::from_rows(rows, limit, position);
+    let items = page.items.into_iter().map(Inspection::from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page { items, next_cursor: page.next_cursor }.respond(&req))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsQuery {
+    /// First city-local day (inclusive).
+    #[param(example = "2026-01-01")]
+    from: NaiveDate,
+    /// Last city-local day (inclusive), at most 366 days after `from`.
+    #[param(example = "2026-12-31")]
+    to: NaiveDate,
+    /// A cell code: figures for its whole subtree (default: the caller's part of the grid).
+    #[param(value_type = Option<CellCode>, example = "210100")]
+    cell: Option<String>,
+    /// Only this test method.
+    #[param(value_type = Option<TestMethod>)]
+    method: Option<String>,
+    /// Only this station.
+    station: Option<String>,
+}
+
+/// Vehicle-inspection figures
+///
+/// For a period of city-local days and a cell's subtree: tested (pass or fail), passed, failed and the pass
+/// rate against the configured target (90% by default), aborted and invalid tests, the vehicles that failed
+/// and how many of them passed a later test, and the same counts by method, emission stage and station.
+#[utoipa::path(
+    operation_id = "vehicle_inspection_stats",
+    tag = "vehicles",
+    params(StatsQuery),
+    responses(
+        (status = 200, description = "The figures", body = InspectionStats),
+        (status = 422, description = "Unknown cell, method or bad period", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/api/v1/stats/vehicle-inspections")]
+pub async fn stats(
+    caller: Caller,
+    db: web::Data<Db>,
+    policy: web::Data<VehiclePolicy>,
+    query: web::Query<StatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let StatsQuery { from, to, cell, method, station } = query.into_inner();
+    let mut errors = Vec::new();
+    if to < from || (to - from).num_days() > 366 {
+        errors.push(FieldError::new("to", "must be on or after from, at most 366 days later"));
+    }
+    let method = method.as_deref().map(TestMethod::parse);
+    if let Some(None) = method {
+        errors.push(FieldError::new("method", format!("one of {}", TestMethod::names())));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let filter =
+        InspectionFilter { method: method.flatten().map(|m| m.as_str().to_owned()), station, ..Default::default() };
+    let policy = policy.into_inner();
+    let figures =
+        db.transaction(move |conn| service::stats(conn, &caller, cell.as_deref(), (from, to), filter, &policy)).await?;
+    Ok(HttpResponse::Ok().json(figures))
+}

@@ -1,0 +1,292 @@
+//! Vehicle inspections: server-side judgement, idempotent import with history, per-row errors, the pass rate
+//! and scope by role.
+
+use actix_web::http::Method;
+use airgrid::domain::access::Role;
+use serde_json::{Value, json};
+
+use crate::grid_support::{create_cell_from, rectangle};
+use crate::helpers::{TestApp, TestResponse, spawn_app};
+
+const HEADER: &str = "record_id,station,inspected_at,plate,plate_colour,vin,stage,method,limit_class,opacity_k,nox_ppm,ringelmann,opacity_pct,no_ppm,obd_fault_codes,obd_ready,result,cell";
+/// A VIN whose check digit (the ninth character, `X`) is right.
+const VIN: &str = "1M8GDM9AXKP042788";
+
+/// A city with two districts, 210102 west and 210103 east.
+async fn city(app: &TestApp) {
+    for (code, level, parent, boundary) in [
+        ("210100", 1, None, rectangle(123.0, 41.5, 124.0, 42.5)),
+        ("210102", 2, Some("210100"), rectangle(123.0, 41.5, 123.5, 42.5)),
+        ("210103", 2, Some("210100"), rectangle(123.5, 41.5, 124.0, 42.5)),
+    ] {
+        let body = json!({"code": code, "name": format!("Cell {code}"), "level": level, "parent_code": parent,
+                          "boundary": boundary, "valid_from": "2020-01-01"});
+        create_cell_from(app, &body).await;
+    }
+}
+
+async fn import_as(app: &TestApp, token: Option<&str>, source: &str, csv: &str) -> TestResponse {
+    let path = format!("/api/v1/vehicle-inspections/import?source={source}");
+    let req = match token {
+        Some(token) => app.request_as(token, Method::POST, &path),
+        None => app.request(Method::POST, &path),
+    };
+    app.send_body(req.insert_header(("Content-Type", "text/csv")), csv.as_bytes().to_vec()).await
+}
+
+async fn import_ok(app: &TestApp, csv: &str) -> Value {
+    let res = import_as(app, None, "stations", csv).await;
+    res.assert_status(200);
+    res.json()
+}
+
+fn file(rows: &[&str]) -> String {
+    std::iter::once(HEADER).chain(rows.iter().copied()).collect::<Vec<_>>().join("\n") + "\n"
+}
+
+/// The records of a list answer by record id.
+async fn by_record(app: &TestApp, query: &str) -> std::collections::HashMap<String, Value> {
+    let res = app.get(&format!("/api/v1/vehicle-inspections?limit=1000&{query}")).await;
+    res.assert_status(200);
+    let items = res.json()["items"].as_array().unwrap().clone();
+    items.into_iter().map(|i| (i["record_id"].as_str().unwrap().to_owned(), i)).collect()
+}
+
+#[actix_web::test]
+async fn each_method_is_judged_at_and_around_its_limits_and_disagreements_are_flagged() {
+    let app = spawn_app().await;
+    city(&app).await;
+    let t = "2026-06-01 09:30:00";
+    let rows = [
+        format!("fa-at,S1,{t},辽A10001,黄,{VIN},国五,自由加速,a,1.2,,,,,,,合格,210102"),
+        format!("fa-over,S1,{t},辽A10002,黄,,国五,free_acceleration,a,1.21,,,,,,,合格,210102"),
+        format!("fa-b-at,S1,{t},辽A10003,黄,,国五,5,b,0.7,,,,,,,,210102"),
+        format!("fa-b-over,S1,{t},辽A10004,黄,,国五,5,b,0.71,,,,,,,,210102"),
+        format!("ld-at,S1,{t},辽A10005,黄,,国四,加载减速法,a,1.2,1500,,,,,,,210102"),
+        format!("ld-nox,S1,{t},辽A10006,黄,,国四,4,a,1.0,1501,,,,,,,210102"),
+        format!("rg-at,S1,{t},辽A10007,黄,,国三,林格曼黑度法,a,,,1,,,,,,210102"),
+        format!("rg-over,S1,{t},辽A10008,黄,,国三,ringelmann,a,,,2,,,,,,210102"),
+        format!("rs-at,S1,{t},辽A10009,黄,,国五,遥感检测,a,,,,30,1500,,,,210102"),
+        format!("rs-over,S1,{t},辽A10010,黄,,国五,remote_sensing,a,,,,30.1,100,,,,210102"),
+        format!("obd-ok,S1,{t},辽A10011,黄,,国六b,OBD检查,a,,,,,,,1,,210102"),
+        format!("obd-codes,S1,{t},辽A10012,黄,,国六b,obd,a,,,,,,P0420;P0300,1,,210102"),
+        format!("missing,S1,{t},辽A10013,黄,,国五,自由加速,a,,,,,,,,,210102"),
+        format!("aborted,S1,{t},辽A10014,黄,,国五,自由加速,a,,,,,,,,中止,210102"),
+    ];
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let summary = import_ok(&app, &file(&rows)).await;
+    assert_eq!(summary["created"], 14);
+    assert_eq!(summary["disagreements"], 1, "fa-over was sent as passed");
+    let records = by_record(&app, "").await;
+    let result = |id: &str| records[id]["result"].as_str().unwrap().to_owned();
+    for (id, expected) in [
+        ("fa-at", "pass"),
+        ("fa-over", "fail"),
+        ("fa-b-at", "pass"),
+        ("fa-b-over", "fail"),
+        ("ld-at", "pass"),
+        ("ld-nox", "fail"),
+        ("rg-at", "pass"),
+        ("rg-over", "fail"),
+        ("rs-at", "pass"),
+        ("rs-over", "fail"),
+        ("obd-ok", "pass"),
+        ("obd-codes", "fail"),
+        ("missing", "invalid"),
+        ("aborted", "aborted"),
+    ] {
+        assert_eq!(result(id), expected, "{id}");
+    }
+    let over = &records["fa-over"];
+    assert_eq!((over["submitted_result"].as_str(), over["disagrees"].as_bool()), (Some("pass"), Some(true)));
+    assert_eq!(over["items"], json!([{"quantity": "opacity_k", "value": 1.21, "limit": 1.2, "result": "fail"}]));
+    assert_eq!(records["fa-b-at"]["items"][0]["limit"], 0.7);
+    assert_eq!(
+        records["ld-nox"]["items"][1],
+        json!({"quantity": "nox_ppm", "value": 1501.0, "limit": 1500.0, "result": "fail"})
+    );
+    assert_eq!(records["fa-at"]["vin_check_digit_ok"], true);
+    assert_eq!(records["fa-at"]["stage"], "china_5");
+    assert_eq!(records["fa-at"]["plate_colour"], "yellow");
+    assert_eq!(records["obd-codes"]["measurements"]["obd_fault_codes"], json!(["P0420", "P0300"]));
+}
+
+#[actix_web::test]
+async fn a_file_sent_again_changes_nothing_and_a_corrected_row_keeps_its_history() {
+    let app = spawn_app().await;
+    city(&app).await;
+    let first = file(&[
+        "JC1,沈阳一站,2026-06-01 09:30:00,辽A12345,黄,,国五,自由加速,a,1.5,,,,,,,不合格,210102",
+        "JC2,沈阳一站,2026-06-01 10:30:00,辽A12346,黄,,国五,自由加速,a,0.5,,,,,,,合格,210102",
+    ]);
+    let summary = import_ok(&app, &first).await;
+    assert_eq!((summary["created"].as_u64(), summary["unchanged"].as_u64()), (Some(2), Some(0)));
+    let again = import_ok(&app, &first).await;
+    assert_eq!(
+        (again["created"].as_u64(), again["updated"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(0), Some(2))
+    );
+
+    // The station corrects JC1 (a mis-keyed value); the same record id under another source is another record.
+    let corrected = file(&["JC1,沈阳一站,2026-06-01 09:30:00,辽A12345,黄,,国五,自由加速,a,0.9,,,,,,,合格,210102"]);
+    let summary = import_ok(&app, &corrected).await;
+    assert_eq!((summary["updated"].as_u64(), summary["unchanged"].as_u64()), (Some(1), Some(0)));
+    let elsewhere = import_as(&app, None, "remote-sensing", &corrected).await;
+    assert_eq!(elsewhere.json()["created"], 1);
+
+    let records = by_record(&app, "plate=%E8%BE%BDA12345").await;
+    assert_eq!(records.len(), 1, "one record per source: {records:?}");
+    let id = records["JC1"]["id"].as_str().unwrap().to_owned();
+    let detail = app.get(&format!("/api/v1/vehicle-inspections/{id}")).await;
+    detail.assert_status(200);
+    let detail = detail.json();
+    assert_eq!((detail["version"].as_i64(), detail["result"].as_str()), (Some(2), Some("pass")));
+    assert_eq!(detail["history"].as_array().unwrap().len(), 1);
+    assert_eq!(detail["history"][0]["version"], 1);
+    assert_eq!(detail["history"][0]["record"]["result"], "fail");
+    assert_eq!(detail["history"][0]["record"]["measurements"]["opacity_k"], 1.5);
+    let total = app.get("/api/v1/vehicle-inspections?limit=10").await.json()["items"].as_array().unwrap().len();
+    assert_eq!(total, 3);
+}
+
+#[actix_web::test]
+async fn every_bad_row_is_named_by_line_and_column_and_nothing_is_written() {
+    let app = spawn_app().await;
+    city(&app).await;
+    let bad = file(&[
+        "B1,S1,2026-06-01 09:30:00,京A1234,黄,,国五,自由加速,a,0.5,,,,,,,,210102",
+        "B2,S1,2026-06-01 09:30:00,辽A12345,黄,1M8GDM9AIKP042788,国五,自由加速,a,0.5,,,,,,,,210102",
+        "B3,S1,2026-06-01 09:30:00,辽A12345,黄,,国五,目测,a,0.5,,,,,,,,210102",
+        "B4,S1,2026-06-01 09:30:00,辽A12345,黄,,国七,自由加速,a,0.5,,,,,,,,210102",
+        "B5,S1,2026-06-01 09:30:00,辽A12345,黄,,国五,自由加速,a,-0.1,,,,,,,,210102",
+        "B6,S1,2099-06-01 09:30:00,辽A12345,黄,,国五,自由加速,a,0.5,,,,,,,,210102",
+        "B6,S1,2026-06-01 09:30:00,辽A12345,黄,,国五,自由加速,a,0.5,,,,,,,,210102",
+        "B8,S1,2026-06-01 09:30:00,辽A12345,黄,,国五,自由加速,a,0.5,,,,,,,,999999",
+        "B9,S1,2026-06-01 09:30:00,辽A12345,黄,1M8GDM9A1KP042788,国五,自由加速,a,0.5,,,,,,,,210102",
+    ]);
+    let res = import_as(&app, None, "stations", &bad).await;
+    let problem = res.assert_problem(422, "import-invalid-rows");
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(
+        fields,
+        [
+            "rows[2].plate",
+            "rows[3].vin",
+            "rows[4].method",
+            "rows[5].stage",
+            "rows[6].opacity_k",
+            "rows[7].inspected_at",
+            "rows[9].cell",
+        ],
+        "{problem}"
+    );
+    assert_eq!(by_record(&app, "").await.len(), 0, "nothing written");
+
+    // Without the bad rows the file goes in; a wrong check digit is flagged, not refused; `B6` now appears
+    // twice, which is named.
+    let twice = file(&[
+        "B6,S1,2026-06-01 09:30:00,辽A12345,黄,,国五,自由加速,a,0.5,,,,,,,,210102",
+        "B6,S1,2026-06-01 09:31:00,辽A12345,黄,,国五,自由加速,a,0.5,,,,,,,,210102",
+    ]);
+    let problem = import_as(&app, None, "stations", &twice).await.assert_problem(422, "import-invalid-rows");
+    assert_eq!(problem["errors"][0]["field"], "rows[3].record_id");
+    let good =
+        file(&["B9,S1,2026-06-01 09:30:00,辽AD12345,渐变绿,1M8GDM9A1KP042788,国六b,自由加速,a,0.5,,,,,,,,210102"]);
+    import_ok(&app, &good).await;
+    assert_eq!(by_record(&app, "").await["B9"]["vin_check_digit_ok"], false);
+
+    // A GBK export with the station software's Chinese headers.
+    let text = "流水号,检测时间,号牌号码,号牌颜色,排放阶段,检测方法,光吸收系数,检测结果,网格\nG1,2026/6/1 9:30,辽A54321,黄色,国四,自由加速法,0.8,合格,210103\n";
+    let (gbk, _, _) = encoding_rs::GBK.encode(text);
+    let req = app.request(Method::POST, "/api/v1/vehicle-inspections/import?source=stations");
+    let res = app.send_body(req.insert_header(("Content-Type", "text/csv")), gbk.into_owned()).await;
+    res.assert_status(200);
+    let record = &by_record(&app, "cell=210103").await["G1"];
+    assert_eq!((record["plate"].as_str(), record["result"].as_str()), (Some("辽A54321"), Some("pass")));
+    assert_eq!(record["inspected_at"], "2026-06-01T01:30:00Z", "a time without a zone is Beijing time");
+
+    let missing = import_as(&app, None, "stations", "record_id,plate\nX,辽A12345\n").await;
+    missing.assert_problem(422, "import-invalid-file");
+    import_as(&app, None, "Bad_Source", &good).await.assert_problem(422, "validation");
+}
+
+#[actix_web::test]
+async fn the_pass_rate_of_a_constructed_year_is_97_72_percent_with_retests() {
+    let app = spawn_app().await;
+    city(&app).await;
+    let mut rows = Vec::new();
+    for i in 0..10_000 {
+        let (value, cell) = if i < 228 { (1.5, "210103") } else { (0.5, "210102") };
+        let day = 1 + i % 28;
+        rows.push(format!(
+            "Y{i},S{},2026-03-{day:02} 10:00:00,辽A{i:05},黄,,国五,自由加速,a,{value},,,,,,,,{cell}",
+            i % 3
+        ));
+    }
+    // 100 of the failed vehicles come back in April; 90 pass. Those retests are in the second period only.
+    for i in 0..100 {
+        let value = if i < 90 { 0.5 } else { 1.4 };
+        rows.push(format!("R{i},S0,2026-04-10 10:00:00,辽A{i:05},黄,,国五,自由加速,a,{value},,,,,,,,210103"));
+    }
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    import_ok(&app, &file(&rows)).await;
+
+    let march = app.get("/api/v1/stats/vehicle-inspections?from=2026-03-01&to=2026-03-31").await;
+    march.assert_status(200);
+    let march = march.json();
+    assert_eq!((march["tested"].as_u64(), march["passed"].as_u64()), (Some(10_000), Some(9_772)));
+    assert_eq!(march["pass_rate"], 97.72);
+    assert_eq!((march["target"].as_f64(), march["meets_target"].as_bool()), (Some(90.0), Some(true)));
+    assert_eq!(march["by_method"]["free_acceleration"]["pass_rate"], 97.72);
+    assert_eq!(march["failed_vehicles"], 228);
+    assert_eq!(march["retested"], 0);
+
+    let spring = app.get("/api/v1/stats/vehicle-inspections?from=2026-03-01&to=2026-04-30").await.json();
+    assert_eq!((spring["retested"].as_u64(), spring["retest_passed"].as_u64()), (Some(100), Some(90)));
+    assert_eq!(spring["retest_pass_rate"], 90.0);
+    let east = app.get("/api/v1/stats/vehicle-inspections?from=2026-03-01&to=2026-03-31&cell=210103").await.json();
+    assert_eq!((east["tested"].as_u64(), east["pass_rate"].as_f64()), (Some(228), Some(0.0)));
+    assert_eq!(east["meets_target"], false);
+
+    let bad = app.get("/api/v1/stats/vehicle-inspections?from=2026-03-31&to=2026-03-01").await;
+    bad.assert_problem(422, "validation");
+    let page = app.get("/api/v1/vehicle-inspections?limit=3&plate=%E8%BE%BDA00001").await.json();
+    assert_eq!(page["items"].as_array().unwrap().len(), 2, "the vehicle's history: its test and its retest");
+    assert_eq!(page["items"][0]["record_id"], "R1", "newest first");
+}
+
+#[actix_web::test]
+async fn inspectors_and_importers_write_others_read_in_scope() {
+    let app = spawn_app().await;
+    city(&app).await;
+    let west = file(&["W1,S1,2026-06-01 09:30:00,辽A12345,黄,,国五,自由加速,a,0.5,,,,,,,,210102"]);
+    let east = file(&["E1,S1,2026-06-01 09:30:00,辽A12346,黄,,国五,自由加速,a,0.5,,,,,,,,210103"]);
+
+    let viewer = app.account(Role::Viewer, Some("210100")).await;
+    import_as(&app, Some(&viewer), "stations", &west).await.assert_problem(403, "forbidden");
+    let inspector = app.account(Role::Inspector, Some("210102")).await;
+    import_as(&app, Some(&inspector), "stations", &west).await.assert_status(200);
+    let outside = import_as(&app, Some(&inspector), "stations", &east).await;
+    assert_eq!(outside.assert_problem(422, "import-invalid-rows")["errors"][0]["field"], "rows[2].cell");
+
+    let body = json!({"username": "rs-platform", "display_name": "遥感平台", "role": "integration", "home_cell": "210100", "scopes": ["vehicles:import", "vehicles:read"]});
+    let secret = app.post_json("/api/v1/accounts", &body).await.json()["client_secret"].as_str().unwrap().to_owned();
+    let req = app.anonymous(Method::POST, "/api/v1/auth/token").content_type("application/json");
+    let res = app.send_body(req, json!({"client_id": "rs-platform", "client_secret": secret}).to_string()).await;
+    let platform = res.json()["access_token"].as_str().unwrap().to_owned();
+    import_as(&app, Some(&platform), "remote-sensing", &east).await.assert_status(200);
+
+    let west_viewer = app.account(Role::Viewer, Some("210102")).await;
+    let seen = app.get_as(&west_viewer, "/api/v1/vehicle-inspections").await.json();
+    let seen: Vec<&str> = seen["items"].as_array().unwrap().iter().map(|i| i["record_id"].as_str().unwrap()).collect();
+    assert_eq!(seen, ["W1"]);
+    let all = by_record(&app, "").await;
+    let east_id = all["E1"]["id"].as_str().unwrap();
+    app.get_as(&west_viewer, &format!("/api/v1/vehicle-inspections/{east_id}")).await.assert_problem(404, "not-found");
+    app.get_as(&viewer, &format!("/api/v1/vehicle-inspections/{east_id}")).await.assert_status(200);
+    let figures = app.get_as(&west_viewer, "/api/v1/stats/vehicle-inspections?from=2026-06-01&to=2026-06-30").await;
+    assert_eq!(figures.json()["tested"], 1);
+    let worker = app.account(Role::GridWorker, Some("210102")).await;
+    app.get_as(&worker, "/api/v1/vehicle-inspections").await.assert_problem(403, "forbidden");
+}
