@@ -69,11 +69,7 @@ pub async fn import(
     upload: Upload,
 ) -> Result<HttpResponse, ApiError> {
     let source = query.into_inner().source.unwrap_or_else(|| "firms".into());
-    if !(2..=32).contains(&source.len())
-        || !source.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-    {
-        return Err(ApiError::validation(vec![FieldError::new("source", "must be 2–32 of a–z, 0–9, _ and -")]));
-    }
+    crate::import::check_source(&source)?;
     let policy = FirePolicy::from_settings(&settings);
     let tz = policy.tz;
     let rows = web::block(move || super::read::detections(upload, &source, Utc::now(), tz)).await??;

@@ -301,6 +301,18 @@ impl Iterator for Rows {
     }
 }
 
+/// Checks the `source` of an import: 2–32 of a–z, 0–9, `_` and `-`. It is part of each record's identity,
+/// so one source's records never collide with another's.
+pub fn check_source(source: &str) -> Result<(), ApiError> {
+    let valid = (2..=32).contains(&source.len())
+        && source.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(ApiError::validation(vec![FieldError::new("source", "must be 2–32 of a–z, 0–9, _ and -")]))
+    }
+}
+
 /// 422 `import-invalid-file`: the file as a whole cannot be imported.
 pub fn invalid_file(detail: impl Into<String>) -> ApiError {
     ApiError::Rule {

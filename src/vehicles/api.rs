@@ -74,11 +74,7 @@ pub async fn import(
     upload: Upload,
 ) -> Result<HttpResponse, ApiError> {
     let ImportQuery { source, crs } = query.into_inner();
-    if !(2..=32).contains(&source.len())
-        || !source.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-    {
-        return Err(ApiError::validation(vec![FieldError::new("source", "must be 2–32 of a–z, 0–9, _ and -")]));
-    }
+    crate::import::check_source(&source)?;
     let tz = policy.tz;
     let rows = web::block(move || super::read::inspections(upload, crs, Utc::now(), tz)).await??;
     let summary = service::import(&db, &live, caller, source, rows, policy.into_inner()).await?;
