@@ -121,6 +121,15 @@ pub struct Settings {
     pub fire_min_confidence_class: crate::domain::fire::ConfidenceClass,
     /// The diesel-vehicle inspection pass rate the city is held to, in percent (national target: 90).
     pub vehicle_pass_target_percent: f64,
+    /// Inspection files larger than this (bytes) are imported as a background job (202); smaller ones at
+    /// once, unless the client sends `Prefer: respond-async`.
+    pub vehicle_import_sync_max_bytes: u64,
+    /// Whether this instance runs background jobs (every instance does by default).
+    pub jobs_enabled: bool,
+    /// How often an idle instance looks for jobs, in milliseconds.
+    pub job_poll_ms: u64,
+    /// Seconds a job's claim lasts without progress before another instance takes it over.
+    pub job_lease_secs: u32,
 }
 
 /// `10.0.0.0/8, 192.168.1.7` → networks; a bare address is a one-address network.
@@ -217,6 +226,10 @@ impl Default for Settings {
             fire_min_confidence_percent: 0,
             fire_min_confidence_class: crate::domain::fire::ConfidenceClass::Low,
             vehicle_pass_target_percent: 90.0,
+            vehicle_import_sync_max_bytes: 4 * 1024 * 1024,
+            jobs_enabled: true,
+            job_poll_ms: 1_000,
+            job_lease_secs: 60,
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod http;
 pub mod idempotency;
 pub mod import;
 pub mod incidents;
+pub mod jobs;
 pub mod openapi;
 pub mod ops;
 pub mod storage;
@@ -47,6 +48,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(incidents::routes)
         .configure(fire_points::routes)
         .configure(vehicles::routes)
+        .configure(jobs::routes)
         .configure(events::routes);
 }
 
@@ -56,6 +58,8 @@ pub struct Application {
     server: Server,
     db: Db,
     purge_every: Duration,
+    /// Runs background jobs while the server runs (`None` when `jobs_enabled` is off).
+    worker: Option<jobs::Worker>,
 }
 
 impl Application {
@@ -106,6 +110,15 @@ impl Application {
         };
         let purge_every = Duration::from_secs(settings.idempotency_ttl_secs.clamp(1, 600));
         let background_db = db.clone();
+        let worker = jobs::Worker::new(
+            db.clone(),
+            storage.get_ref().clone(),
+            live.clone(),
+            vehicle_policy.clone().into_inner(),
+            &settings,
+        );
+        let worker_data = web::Data::new(worker.clone());
+        let worker = settings.jobs_enabled.then_some(worker);
         let db = web::Data::new(db);
         let settings_data = web::Data::new(settings.clone());
 
@@ -119,6 +132,7 @@ impl Application {
                 .app_data(callers.clone())
                 .app_data(policy.clone())
                 .app_data(vehicle_policy.clone())
+                .app_data(worker_data.clone())
                 .app_data(storage.clone())
                 .app_data(route_table.clone())
                 .app_data(body_limit)
@@ -141,7 +155,7 @@ impl Application {
             server = server.workers(workers);
         }
         tracing::info!(listen = %settings.listen, port, database = %settings.database_url, "airgrid is serving");
-        Ok(Self { port, server: server.run(), db: background_db, purge_every })
+        Ok(Self { port, server: server.run(), db: background_db, purge_every, worker })
     }
 
     /// The bound port (useful with `listen = "127.0.0.1:0"`).
@@ -152,8 +166,13 @@ impl Application {
     /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish within the shutdown timeout.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let purge = actix_web::rt::spawn(idempotency::purge_expired(self.db, self.purge_every));
+        let worker = self.worker.map(|w| actix_web::rt::spawn(w.run()));
         let served = self.server.await;
         purge.abort();
+        if let Some(worker) = worker {
+            // A job cut off here resumes on this or another instance once its lease runs out.
+            worker.abort();
+        }
         served
     }
 }

@@ -54,6 +54,16 @@ impl Caller {
         Ok(Self { account_id: account.id.clone(), username: account.username.clone(), role, permissions, home, scope })
     }
 
+    /// The caller an active account is, for work done later on its behalf (background jobs); `None` when the
+    /// account is gone or deactivated.
+    pub fn of_account(conn: &mut crate::db::AnyConnection, id: &str) -> Result<Option<Self>, ApiError> {
+        let Some((account, home)) = store::find_account_with_home(conn, id)?.filter(|(a, _)| a.active) else {
+            return Ok(None);
+        };
+        let home = account.home_cell.clone().zip(home).map(|(code, path)| HomeCell { code, path });
+        Self::from_account(&account, home).map(Some)
+    }
+
     /// The service itself, for work started from the command line (seeding, the first administrator):
     /// every permission, the whole grid, and no account behind it.
     pub fn system() -> Self {

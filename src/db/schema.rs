@@ -336,3 +336,25 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(vehicle_inspections, vehicle_inspection_versions);
+
+diesel::table! {
+    jobs (id) {
+        id -> Text,
+        kind -> Text,
+        status -> Text,
+        params -> Text,
+        object_key -> Text,
+        created_by -> Text,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        attempts -> Integer,
+        rows_total -> Nullable<BigInt>,
+        checkpoint -> BigInt,
+        summary -> Text,
+        errors -> Nullable<Text>,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}

@@ -20,7 +20,8 @@ use crate::error::{ApiError, FieldError};
 const MAX_LINE_BYTES: usize = 1024 * 1024;
 
 /// An accepted file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Format {
     /// Comma- or tab-separated values with a header line.
     Csv,

@@ -36,6 +36,11 @@ pub struct Upload {
 }
 
 impl Upload {
+    /// An upload read back from the object store (a queued import), with the format it came in.
+    pub fn from_file(file: File, format: Format, encoding: Option<&'static Encoding>) -> Self {
+        Self { format, encoding, file, bytes: 0, sha256: String::new() }
+    }
+
     /// Reads the upload as rows (see [`super::read`]); call it on a blocking thread.
     pub fn rows(self, columns: &Columns, required: &[&str]) -> Result<Rows, ApiError> {
         super::read(self.file, self.format, self.encoding, columns, required)

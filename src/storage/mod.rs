@@ -3,14 +3,17 @@
 //! `/`-separated, like `incidents/<uuid>/<uuid>.jpg`; the same key names the same object on either backend.
 
 use std::fmt;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
+
+use futures_util::StreamExt;
 
 use bytes::Bytes;
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 
 /// Where files live; cheap to clone and share between workers.
 #[derive(Clone)]
@@ -89,6 +92,43 @@ impl Storage {
         found.bytes().await.map_err(|e| store_error(key, e))
     }
 
+    /// Stores a file under `key` in parts, so a large upload never sits in memory whole.
+    pub async fn put_file(&self, key: &str, mut file: std::fs::File) -> Result<(), StorageError> {
+        let path = key_path(key)?;
+        let upload = self.store.put_multipart(&path).await.map_err(|e| store_error(key, e))?;
+        let mut writer = WriteMultipart::new(upload);
+        loop {
+            let (chunk, rest) = blocking(move || {
+                let mut chunk = vec![0; PART_BYTES];
+                let n = file.read(&mut chunk)?;
+                chunk.truncate(n);
+                Ok((chunk, file))
+            })
+            .await?;
+            file = rest;
+            if chunk.is_empty() {
+                break;
+            }
+            writer.wait_for_capacity(4).await.map_err(StorageError::Store)?;
+            writer.put(Bytes::from(chunk));
+        }
+        writer.finish().await.map_err(StorageError::Store)?;
+        Ok(())
+    }
+
+    /// The object under `key` copied into a temporary file (rewound), streamed in parts.
+    pub async fn get_file(&self, key: &str) -> Result<std::fs::File, StorageError> {
+        let path = key_path(key)?;
+        let found = self.store.get(&path).await.map_err(|e| store_error(key, e))?;
+        let mut stream = found.into_stream();
+        let mut file = blocking(tempfile::tempfile).await?;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| store_error(key, e))?;
+            file = blocking(move || file.write_all(&chunk).map(|_| file)).await?;
+        }
+        blocking(move || file.seek(SeekFrom::Start(0)).map(|_| file)).await
+    }
+
     /// Removes the object under `key`; an absent one is already gone, which is what the caller wants.
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
         let path = key_path(key)?;
@@ -144,6 +184,19 @@ fn s3_builder(
 }
 
 /// A key as an object path: relative, `/`-separated, no empty, `.` or `..` segments.
+/// Bytes read from a file for each part of an upload.
+const PART_BYTES: usize = 8 * 1024 * 1024;
+
+/// Runs file I/O off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T, StorageError> {
+    let io_error = |source: std::io::Error| {
+        StorageError::Store(object_store::Error::Generic { store: "file", source: Box::new(source) })
+    };
+    tokio::task::spawn_blocking(f).await.map_err(|e| io_error(std::io::Error::other(e)))?.map_err(io_error)
+}
+
 fn key_path(key: &str) -> Result<Path, StorageError> {
     let invalid = |source| StorageError::Store(object_store::Error::InvalidPath { source });
     let path = Path::parse(key).map_err(invalid)?;

@@ -1,5 +1,6 @@
 //! Vehicle-inspection endpoints: the bulk import, lists, one record with its history, and the figures.
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -11,6 +12,7 @@ use super::VehiclePolicy;
 use super::service::{self, InspectionImportSummary, InspectionStats};
 use super::store::{InspectionFilter, InspectionRow, VersionRow};
 use crate::auth::Caller;
+use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::crs::Crs;
 use crate::domain::grid::CellCode;
@@ -19,6 +21,8 @@ use crate::error::{ApiError, FieldError, Problem};
 use crate::grid::live::LiveIndex;
 use crate::http::{Page, PageParams};
 use crate::import::Upload;
+use crate::jobs::Worker;
+use crate::jobs::api::Job;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(import).service(list).service(get_one).service(stats);
@@ -50,6 +54,9 @@ pub struct ImportQuery {
 /// submitted result is flagged. Idempotent by (`source`, `record_id`): a row sent again is `unchanged`,
 /// a corrected row replaces its record and the earlier version is kept. One transaction: any bad row
 /// (each named by line and column) writes nothing. A VIN with a wrong check digit is flagged, not refused.
+/// Large files are queued as a job that any instance runs: it checks the whole file first (a bad row fails
+/// the job with the same report, writing nothing), then writes it in chunks that each commit with the job's
+/// progress, so a job cut off by a crash resumes where it stopped.
 #[utoipa::path(
     operation_id = "import_vehicle_inspections",
     tag = "vehicles",
@@ -58,6 +65,8 @@ pub struct ImportQuery {
         example = "record_id,station,inspected_at,plate,plate_colour,vin,stage,method,opacity_k,result\nJC20260001,沈阳一站,2026-06-01 09:30:00,辽A12345,黄,LFV2A21K0A3043256,国五,自由加速,0.62,合格\n"),
     responses(
         (status = 200, description = "What the import did", body = InspectionImportSummary),
+        (status = 202, description = "Queued as a background job (a file larger than `vehicle_import_sync_max_bytes`, 4 MiB by default, or `Prefer: respond-async`): `Location` names the job, whose `summary` at the end is this operation's 200 answer and whose `problem` is its 422", body = Job,
+            headers(("Location" = String, description = "The job, `/api/v1/jobs/{id}`"))),
         (status = 403, description = "The caller may not import (`vehicles:submit` or `vehicles:import`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file is larger than allowed", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not a CSV (`text/csv`, `text/tab-separated-values`) or NDJSON upload", body = Problem, content_type = "application/problem+json"),
@@ -65,20 +74,39 @@ pub struct ImportQuery {
     ),
 )]
 #[post("/api/v1/vehicle-inspections/import")]
+#[allow(clippy::too_many_arguments)]
 pub async fn import(
+    req: HttpRequest,
     caller: Caller,
     db: web::Data<Db>,
     live: web::Data<LiveIndex>,
     policy: web::Data<VehiclePolicy>,
+    settings: web::Data<Settings>,
+    worker: web::Data<Worker>,
     query: web::Query<ImportQuery>,
     upload: Upload,
 ) -> Result<HttpResponse, ApiError> {
     let ImportQuery { source, crs } = query.into_inner();
     crate::import::check_source(&source)?;
+    if upload.bytes > settings.vehicle_import_sync_max_bytes || prefers_async(&req) {
+        let job = super::job::enqueue(&db, &worker.storage, &caller, source, crs, upload).await?;
+        worker.wake();
+        let location = format!("/api/v1/jobs/{}", job.id);
+        return Ok(HttpResponse::Accepted().insert_header((header::LOCATION, location)).json(Job::from_row(job)?));
+    }
     let tz = policy.tz;
     let rows = web::block(move || super::read::inspections(upload, crs, Utc::now(), tz)).await??;
     let summary = service::import(&db, &live, caller, source, rows, policy.into_inner()).await?;
     Ok(HttpResponse::Ok().json(summary))
+}
+
+/// `Prefer: respond-async` (RFC 7240): the client would rather follow a job than wait.
+fn prefers_async(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all("prefer")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case("respond-async"))
 }
 
 /// A position in WGS-84.

@@ -3,6 +3,7 @@
 //! corrected records, listed, and counted into the pass rate the city reports.
 
 pub mod api;
+pub mod job;
 pub mod read;
 pub mod service;
 pub mod store;
@@ -11,6 +12,9 @@ use crate::config::Settings;
 use crate::domain::vehicle::LimitTable;
 
 pub use api::routes;
+
+/// The kind of a queued inspection import.
+pub const JOB_KIND: &str = "vehicle_inspections";
 
 /// The inspection rules in force, from configuration.
 #[derive(Debug, Clone)]

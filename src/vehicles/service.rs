@@ -42,8 +42,22 @@ pub struct InspectionImportSummary {
     pub results: BTreeMap<String, u64>,
 }
 
+impl InspectionImportSummary {
+    /// Adds what one chunk of a queued import did.
+    pub fn add(&mut self, chunk: &Self) {
+        self.rows += chunk.rows;
+        self.created += chunk.created;
+        self.updated += chunk.updated;
+        self.unchanged += chunk.unchanged;
+        self.disagreements += chunk.disagreements;
+        for (result, n) in &chunk.results {
+            *self.results.entry(result.clone()).or_default() += n;
+        }
+    }
+}
+
 /// Who may import: inspection stations (`vehicles:submit`) and integrations granted `vehicles:import`.
-fn require_import(caller: &Caller) -> Result<(), ApiError> {
+pub fn require_import(caller: &Caller) -> Result<(), ApiError> {
     if caller.holds(Permission::VehiclesSubmit) { Ok(()) } else { caller.require(Permission::VehiclesImport) }
 }
 
@@ -58,9 +72,23 @@ pub async fn import(
     policy: Arc<VehiclePolicy>,
 ) -> Result<InspectionImportSummary, ApiError> {
     require_import(&caller)?;
+    let routed = route(db, live, &policy, rows).await?;
+    db.transaction(move |conn| {
+        let summary = write_rows(conn, &caller, &source, &routed, errors, &policy, Write::Yes)?;
+        record_imported(conn, &caller, &source, &summary)?;
+        Ok(summary)
+    })
+    .await
+}
+
+/// Records with the code of the cell each belongs to: the one it names, or the deepest cell its position
+/// lies in (this instance's grid index).
+pub type Routed = Vec<(Numbered, Option<String>)>;
+
+pub async fn route(db: &Db, live: &LiveIndex, policy: &VehiclePolicy, rows: Vec<Numbered>) -> Result<Routed, ApiError> {
     let today = Utc::now().with_timezone(&policy.tz).date_naive();
     let snapshot = live.current(db, today).await?;
-    let routed: Vec<(Numbered, Option<String>)> = rows
+    Ok(rows
         .into_iter()
         .map(|n| {
             let cell = n.record.cell.clone().or_else(|| {
@@ -69,21 +97,31 @@ pub async fn import(
             });
             (n, cell)
         })
-        .collect();
-    db.transaction(move |conn| write_import(conn, &caller, &source, routed, errors, &policy)).await
+        .collect())
 }
 
-fn write_import(
+/// Whether [`write_rows`] writes, or only checks every row (a queued import before its first chunk).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    Yes,
+    CheckOnly,
+}
+
+/// Checks and writes records of one source: unchanged ones are counted and skipped, changed ones replace
+/// their record (the old one kept as a version), new ones inserted. Any bad row (the reader's `errors` and
+/// those found here) answers 422 naming every one; the caller's transaction then writes nothing.
+pub fn write_rows(
     conn: &mut AnyConnection,
     caller: &Caller,
     source: &str,
-    rows: Vec<(Numbered, Option<String>)>,
+    rows: &[(Numbered, Option<String>)],
     mut errors: Vec<FieldError>,
     policy: &VehiclePolicy,
+    write: Write,
 ) -> Result<InspectionImportSummary, ApiError> {
     let mut summary = InspectionImportSummary { rows: rows.len() as u64, ..Default::default() };
     let ids: Vec<&str> = rows.iter().map(|(n, _)| n.record.record_id.as_str()).collect();
-    let mut known: HashMap<String, (String, String, i32)> =
+    let known: HashMap<String, (String, String, i32)> =
         store::known(conn, source, &ids)?.into_iter().map(|(record, id, fp, v)| (record, (id, fp, v))).collect();
     let mut paths: HashMap<String, Option<String>> = HashMap::new();
     let mut in_file: HashMap<String, u64> = HashMap::new();
@@ -91,6 +129,7 @@ fn write_import(
     let now = db::now();
     let by = caller.username.clone();
     for (Numbered { row, record }, code) in rows {
+        let row = *row;
         if let Some(first) = in_file.insert(record.record_id.clone(), row) {
             errors.push(FieldError::in_row(row, "record_id", format!("appears again (first on line {first})")));
             continue;
@@ -117,7 +156,7 @@ fn write_import(
             errors.push(FieldError::in_row(row, field, "is outside your part of the grid"));
             continue;
         }
-        let fingerprint = fingerprint(&record);
+        let fingerprint = fingerprint(record);
         let (id, version) = match known.get(&record.record_id) {
             Some((_, fp, _)) if *fp == fingerprint => {
                 summary.unchanged += 1;
@@ -126,7 +165,7 @@ fn write_import(
             Some((id, _, version)) => (id.clone(), version + 1),
             None => (db::new_id(), 1),
         };
-        let row = inspection_row(&record, source, id, version, (code, path), fingerprint, &by, now, policy)?;
+        let row = inspection_row(record, source, id, version, (code.clone(), path), fingerprint, &by, now, policy)?;
         summary.disagreements += u64::from(row.disagrees);
         *summary.results.entry(row.result.clone()).or_default() += 1;
         if version == 1 {
@@ -134,15 +173,28 @@ fn write_import(
             created.push(row);
         } else {
             summary.updated += 1;
-            store::replace(conn, &row, &by)?;
-            known.insert(record.record_id.clone(), (row.id.clone(), row.fingerprint.clone(), row.version));
+            if write == Write::Yes {
+                store::replace(conn, &row, &by)?;
+            }
         }
     }
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.row);
         return Err(import::invalid_rows(errors));
     }
-    store::insert(conn, &created)?;
+    if write == Write::Yes {
+        store::insert(conn, &created)?;
+    }
+    Ok(summary)
+}
+
+/// The one event of an import that changed anything.
+pub fn record_imported(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    source: &str,
+    summary: &InspectionImportSummary,
+) -> Result<(), ApiError> {
     if summary.created + summary.updated > 0 {
         let facts = VehicleImportFacts {
             source: source.to_owned(),
@@ -153,7 +205,7 @@ fn write_import(
         };
         events::record_one(conn, caller, Event::new(source, None, EventData::VehicleInspectionsImported(facts)))?;
     }
-    Ok(summary)
+    Ok(())
 }
 
 /// SHA-256 of the normalised record: equal for a row sent again, different for a corrected one.

@@ -73,6 +73,8 @@ pub struct TestApp {
     keys: Arc<TokenKeys>,
     /// The administrator's token that [`TestApp::request`] sends.
     pub token: Option<String>,
+    /// The settings the instance runs with.
+    pub settings: Settings,
     _db: TestDb,
     /// Where this instance keeps photos (unless the test chose a store).
     _storage: tempfile::TempDir,
@@ -172,7 +174,7 @@ async fn start(database_url: DatabaseUrl, configure: impl FnOnce(&mut Settings),
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
     let client = awc::Client::builder().timeout(Duration::from_secs(60)).disable_redirects().finish();
-    TestApp { address, database_url, client, keys, token: None, _db: db, _storage: storage }
+    TestApp { address, database_url, client, keys, token: None, settings, _db: db, _storage: storage }
 }
 
 impl TestApp {
@@ -226,6 +228,11 @@ impl TestApp {
         let mut conn = AnyConnection::open(&self.database_url).unwrap();
         let row = airgrid::auth::store::find_by_username(&mut conn, username).unwrap().expect("the account exists");
         self.keys.issue(&row.id).unwrap()
+    }
+
+    /// A job worker of its own on this instance's database and object store, as another instance runs.
+    pub fn worker(&self) -> airgrid::jobs::Worker {
+        airgrid::jobs::Worker::connect(&self.settings).expect("worker connects")
     }
 
     pub async fn get_as(&self, token: &str, path: &str) -> TestResponse {

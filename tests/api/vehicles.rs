@@ -6,7 +6,10 @@ use airgrid::domain::access::Role;
 use serde_json::{Value, json};
 
 use crate::grid_support::{create_cell_from, rectangle};
-use crate::helpers::{TestApp, TestResponse, spawn_app};
+use airgrid::db::AnyConnection;
+use diesel::RunQueryDsl;
+
+use crate::helpers::{TestApp, TestResponse, spawn_app, spawn_app_with};
 
 const HEADER: &str = "record_id,station,inspected_at,plate,plate_colour,vin,stage,method,limit_class,opacity_k,nox_ppm,ringelmann,opacity_pct,no_ppm,obd_fault_codes,obd_ready,result,cell";
 /// A VIN whose check digit (the ninth character, `X`) is right.
@@ -289,4 +292,121 @@ async fn inspectors_and_importers_write_others_read_in_scope() {
     assert_eq!(figures.json()["tested"], 1);
     let worker = app.account(Role::GridWorker, Some("210102")).await;
     app.get_as(&worker, "/api/v1/vehicle-inspections").await.assert_problem(403, "forbidden");
+}
+
+/// `count` good rows in the west district, record ids `J0…`.
+fn rows(count: usize) -> String {
+    let rows: Vec<String> = (0..count)
+        .map(|i| format!("J{i},S1,2026-05-{:02} 10:00:00,辽B{i:05},黄,,国五,自由加速,a,0.5,,,,,,,,210102", 1 + i % 28))
+        .collect();
+    file(&rows.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+async fn queue(app: &TestApp, csv: &str) -> Value {
+    let req = app
+        .request(Method::POST, "/api/v1/vehicle-inspections/import?source=stations")
+        .insert_header(("Content-Type", "text/csv"))
+        .insert_header(("Prefer", "respond-async"));
+    let res = app.send_body(req, csv.as_bytes().to_vec()).await;
+    res.assert_status(202);
+    let job = res.json();
+    assert_eq!(res.headers.get("location").unwrap(), &format!("/api/v1/jobs/{}", job["id"].as_str().unwrap()));
+    assert_eq!(job["status"], "queued");
+    job
+}
+
+async fn job(app: &TestApp, job: &Value) -> Value {
+    let res = app.get(&format!("/api/v1/jobs/{}", job["id"].as_str().unwrap())).await;
+    res.assert_status(200);
+    res.json()
+}
+
+async fn tested(app: &TestApp) -> u64 {
+    let figures = app.get("/api/v1/stats/vehicle-inspections?from=2026-05-01&to=2026-05-31").await.json();
+    figures["tested"].as_u64().unwrap()
+}
+
+#[actix_web::test]
+async fn a_job_cut_off_mid_way_is_taken_over_and_finishes_with_exact_counts() {
+    let app = spawn_app_with(|s| s.jobs_enabled = false).await;
+    city(&app).await;
+    let queued = queue(&app, &rows(5_000)).await;
+
+    // One instance writes two chunks of 1,000 and dies holding the lease.
+    let mut first = app.worker();
+    first.chunk_rows = 1_000;
+    assert!(first.step(Some(2)).await.unwrap());
+    let running = job(&app, &queued).await;
+    assert_eq!((running["status"].as_str(), running["rows_done"].as_i64()), (Some("running"), Some(2_000)));
+    assert_eq!(running["rows_total"], 5_000);
+    assert_eq!(tested(&app).await, 2_000, "each chunk committed with the checkpoint");
+
+    // Another instance leaves it alone while the lease holds, and takes it over once it ran out.
+    let mut second = app.worker();
+    second.chunk_rows = 1_000;
+    assert!(!second.step(None).await.unwrap(), "the lease still holds");
+    let mut conn = AnyConnection::open(&app.database_url).unwrap();
+    diesel::sql_query("UPDATE jobs SET lease_until = created_at").execute(&mut conn).unwrap();
+    assert!(second.step(None).await.unwrap());
+
+    let done = job(&app, &queued).await;
+    assert_eq!(
+        (done["status"].as_str(), done["rows_done"].as_i64(), done["attempts"].as_i64()),
+        (Some("succeeded"), Some(5_000), Some(2))
+    );
+    let summary = &done["summary"];
+    assert_eq!(
+        (summary["rows"].as_u64(), summary["created"].as_u64(), summary["unchanged"].as_u64()),
+        (Some(5_000), Some(5_000), Some(0))
+    );
+    assert_eq!(tested(&app).await, 5_000, "no row lost, none twice");
+    assert!(!second.step(None).await.unwrap(), "nothing left to do");
+
+    // The same file again, queued: every row unchanged.
+    let again = queue(&app, &rows(5_000)).await;
+    assert!(second.step(None).await.unwrap());
+    let again = job(&app, &again).await;
+    assert_eq!((again["summary"]["unchanged"].as_u64(), again["summary"]["created"].as_u64()), (Some(5_000), Some(0)));
+}
+
+#[actix_web::test]
+async fn a_queued_file_with_a_bad_row_fails_with_the_report_and_writes_nothing() {
+    let app = spawn_app_with(|s| s.jobs_enabled = false).await;
+    city(&app).await;
+    let mut csv = rows(3_000);
+    csv.push_str("J9999,S1,2026-05-01 10:00:00,not-a-plate,黄,,国五,自由加速,a,0.5,,,,,,,,210102\n");
+    let queued = queue(&app, &csv).await;
+    let mut worker = app.worker();
+    worker.chunk_rows = 500;
+    assert!(worker.step(None).await.unwrap());
+    let failed = job(&app, &queued).await;
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(failed["problem"]["type"], "/problems/import-invalid-rows");
+    assert_eq!(failed["problem"]["errors"][0]["field"], "rows[3002].plate");
+    assert_eq!(tested(&app).await, 0);
+
+    let other = app.account(Role::Inspector, Some("210102")).await;
+    let path = format!("/api/v1/jobs/{}", queued["id"].as_str().unwrap());
+    app.get_as(&other, &path).await.assert_problem(404, "not-found");
+}
+
+#[actix_web::test]
+async fn files_past_the_size_limit_are_queued() {
+    let app = spawn_app_with(|s| {
+        s.vehicle_import_sync_max_bytes = 10_000;
+        s.jobs_enabled = false;
+    })
+    .await;
+    city(&app).await;
+    let small = import_as(&app, None, "stations", &rows(10)).await;
+    small.assert_status(200);
+    let large = import_as(&app, None, "stations", &rows(1_000)).await;
+    large.assert_status(202);
+    let queued = large.json();
+    assert_eq!(tested(&app).await, 10, "nothing of the large file yet");
+    assert!(app.worker().step(None).await.unwrap());
+    let done = job(&app, &queued).await;
+    assert_eq!(done["status"], "succeeded");
+    assert_eq!(done["summary"]["unchanged"], 10, "the small file's rows are the large one's first ten");
+    assert_eq!(tested(&app).await, 1_000);
 }
