@@ -1,4 +1,4 @@
-//! The command line: `airgrid [serve|migrate|openapi]`.
+//! The command line: `airgrid [serve|migrate|openapi|seed|import|user]`.
 
 use std::path::PathBuf;
 
@@ -33,6 +33,11 @@ pub enum Command {
         #[command(subcommand)]
         what: SeedData,
     },
+    /// Send a file to a running airgrid, with a progress bar; a large file is followed to the end of its job.
+    Import {
+        #[command(subcommand)]
+        what: ImportData,
+    },
     /// Manage accounts without the API (for the first administrator, above all).
     User {
         #[command(subcommand)]
@@ -60,6 +65,12 @@ pub enum UserAction {
         #[arg(long)]
         display_name: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportData {
+    /// Vehicle emission inspection results (`POST /api/v1/vehicle-inspections/import`).
+    VehicleInspections(crate::client::ImportArgs),
 }
 
 #[derive(Debug, Subcommand)]

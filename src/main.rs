@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use airgrid::cli::{Cli, Command, SeedData, UserAction};
+use airgrid::cli::{Cli, Command, ImportData, SeedData, UserAction};
 use airgrid::config::Settings;
 use airgrid::db::{BoxError, Db};
 use airgrid::{Application, openapi, telemetry};
@@ -21,6 +21,10 @@ fn run(cli: Cli) -> Result<(), BoxError> {
     if let Some(Command::Openapi) = cli.command {
         println!("{}", openapi::document().to_pretty_json()?);
         return Ok(());
+    }
+    // A client of a running service: no settings, no database.
+    if let Some(Command::Import { what: ImportData::VehicleInspections(args) }) = cli.command {
+        return actix_web::rt::System::new().block_on(airgrid::client::import_vehicle_inspections(args));
     }
     let settings = Settings::load(cli.config.as_deref(), &cli.overrides)?;
     telemetry::init(&settings);
@@ -81,7 +85,7 @@ fn run(cli: Cli) -> Result<(), BoxError> {
             })?;
             println!("created account {} ({}) with id {}", row.username, row.role, row.id);
         }
-        Command::Openapi => unreachable!("handled above"),
+        Command::Openapi | Command::Import { .. } => unreachable!("handled above"),
     }
     Ok(())
 }

@@ -410,3 +410,43 @@ async fn files_past_the_size_limit_are_queued() {
     assert_eq!(done["summary"]["unchanged"], 10, "the small file's rows are the large one's first ten");
     assert_eq!(tested(&app).await, 1_000);
 }
+
+/// Runs `airgrid import vehicle-inspections` against `app`; its exit status, standard output and error.
+async fn cli_import(app: &TestApp, csv: &str) -> (bool, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inspections.csv");
+    std::fs::write(&path, csv).unwrap();
+    let (url, token) = (app.address.clone(), app.token.clone().unwrap());
+    let out = actix_web::web::block(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_airgrid"))
+            .args(["import", "vehicle-inspections"])
+            .arg(&path)
+            .args(["--url", &url, "--source", "stations"])
+            .env("AIRGRID_TOKEN", token)
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    (out.status.success(), text(out.stdout), text(out.stderr))
+}
+
+#[actix_web::test]
+async fn the_command_line_imports_follows_a_job_and_names_bad_rows() {
+    let app = spawn_app_with(|s| {
+        s.vehicle_import_sync_max_bytes = 10_000;
+        s.job_poll_ms = 20;
+    })
+    .await;
+    city(&app).await;
+    let (ok, out, err) = cli_import(&app, &rows(2_000)).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("2000 rows; 2000 created, 0 updated, 0 unchanged"), "{out}");
+    assert_eq!(tested(&app).await, 2_000);
+
+    let (ok, _, err) =
+        cli_import(&app, &file(&["X1,S1,2026-05-01 10:00:00,辽A12345,黄,,国五,目测,a,0.5,,,,,,,,210102"])).await;
+    assert!(!ok);
+    assert!(err.contains("rows[2].method"), "{err}");
+}
