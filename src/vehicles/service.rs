@@ -120,9 +120,13 @@ pub fn write_rows(
     write: Write,
 ) -> Result<InspectionImportSummary, ApiError> {
     let mut summary = InspectionImportSummary { rows: rows.len() as u64, ..Default::default() };
-    let ids: Vec<&str> = rows.iter().map(|(n, _)| n.record.record_id.as_str()).collect();
-    let known: HashMap<String, (String, String, i32)> =
-        store::known(conn, source, &ids)?.into_iter().map(|(record, id, fp, v)| (record, (id, fp, v))).collect();
+    let known: HashMap<String, (String, String, i32)> = match write {
+        Write::Yes => {
+            let ids: Vec<&str> = rows.iter().map(|(n, _)| n.record.record_id.as_str()).collect();
+            store::known(conn, source, &ids)?.into_iter().map(|(record, id, fp, v)| (record, (id, fp, v))).collect()
+        }
+        Write::CheckOnly => HashMap::new(),
+    };
     let mut paths: HashMap<String, Option<String>> = HashMap::new();
     let mut in_file: HashMap<String, u64> = HashMap::new();
     let mut created = Vec::new();
@@ -156,6 +160,9 @@ pub fn write_rows(
             errors.push(FieldError::in_row(row, field, "is outside your part of the grid"));
             continue;
         }
+        if write == Write::CheckOnly {
+            continue;
+        }
         let fingerprint = fingerprint(record);
         let (id, version) = match known.get(&record.record_id) {
             Some((_, fp, _)) if *fp == fingerprint => {
@@ -173,18 +180,14 @@ pub fn write_rows(
             created.push(row);
         } else {
             summary.updated += 1;
-            if write == Write::Yes {
-                store::replace(conn, &row, &by)?;
-            }
+            store::replace(conn, &row, &by)?;
         }
     }
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.row);
         return Err(import::invalid_rows(errors));
     }
-    if write == Write::Yes {
-        store::insert(conn, &created)?;
-    }
+    store::insert(conn, &created)?;
     Ok(summary)
 }
 
