@@ -2,18 +2,22 @@
 //! instance then checks the whole file (every bad row is reported and nothing is written, as for a small
 //! file) and writes it in chunks, each committed with the job's checkpoint.
 
-use actix_web::web;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::JOB_KIND;
+use std::io::{Seek, SeekFrom};
+
+use actix_web::ResponseError;
+
 use super::read::{self, Numbered};
-use super::service::{self, InspectionImportSummary, Write};
+use super::service::{self, InspectionImportSummary, Seen, route, write_rows};
 use crate::auth::Caller;
 use crate::db::{self, Db};
 use crate::domain::crs::Crs;
 use crate::error::ApiError;
-use crate::import::{Format, Upload};
+use crate::grid::live::Snapshot;
+use crate::import::{self, Format, Upload};
 use crate::jobs::Worker;
 use crate::jobs::store::{self as jobs, JobRow};
 use crate::storage::Storage;
@@ -49,7 +53,8 @@ pub async fn enqueue(
     Ok(row)
 }
 
-/// Works on a claimed import from its checkpoint; stops after `max_chunks` chunks if given.
+/// Works on a claimed import from its checkpoint; stops after `max_chunks` chunks if given. The file is
+/// read twice, a row at a time, never whole: once to check every row, then chunk by chunk to write.
 pub async fn run(worker: &Worker, job: JobRow, max_chunks: Option<usize>) -> Result<(), ApiError> {
     let params: Params = serde_json::from_str(&job.params).map_err(ApiError::internal)?;
     let created_by = job.created_by.clone();
@@ -60,67 +65,94 @@ pub async fn run(worker: &Worker, job: JobRow, max_chunks: Option<usize>) -> Res
     };
     let file = worker.storage.get_file(&job.object_key).await.map_err(ApiError::internal)?;
     let encoding = params.encoding.as_deref().and_then(|e| encoding_rs::Encoding::for_label(e.as_bytes()));
-    let upload = Upload::from_file(file, params.format, encoding);
-    let (crs, tz) = (params.crs, worker.vehicles.tz);
-    let parsed = web::block(move || read::inspections(upload, crs, Utc::now(), tz)).await?;
-    let (rows, errors) = match parsed {
-        Ok(parsed) => parsed,
-        Err(refused) => return worker.fail(&job, &refused).await,
+    let (format, crs, tz, now) = (params.format, params.crs, worker.vehicles.tz, Utc::now());
+    let open = move |file: &std::fs::File| -> Result<Records, ApiError> {
+        let mut file = file.try_clone().map_err(ApiError::internal)?;
+        file.seek(SeekFrom::Start(0)).map_err(ApiError::internal)?;
+        read::records(Upload::from_file(file, format, encoding), crs, now, tz)
     };
-    let rows = service::route(&worker.db, &worker.live, &worker.vehicles, rows).await?;
-    let total = rows.len() as i64;
-    let rows = std::sync::Arc::new(rows);
+    let snapshot = worker.live.current(&worker.db, now.with_timezone(&tz).date_naive()).await?;
 
-    // The whole file is checked before its first chunk, so a bad row anywhere writes nothing.
-    if job.checkpoint == 0 {
-        let (all, policy, who, source) = (rows.clone(), worker.vehicles.clone(), caller.clone(), params.source.clone());
-        let checked = worker
-            .db
-            .run(move |conn| service::write_rows(conn, &who, &source, &all, errors, &policy, Write::CheckOnly))
-            .await;
-        if let Err(refused) = checked {
-            return worker.fail(&job, &refused).await;
+    // Every row is checked before the first chunk is written, so a bad row anywhere writes nothing.
+    let total = match (job.checkpoint, job.rows_total) {
+        (done, Some(total)) if done > 0 => total,
+        _ => {
+            let (file, snapshot, who) =
+                (file.try_clone().map_err(ApiError::internal)?, snapshot.clone(), caller.clone());
+            let checked = worker.db.run(move |conn| check_all(conn, &who, open(&file)?, &snapshot)).await;
+            match checked {
+                Ok(total) => total,
+                Err(refused) if refused.status_code().is_client_error() => return worker.fail(&job, &refused).await,
+                Err(e) => return Err(e),
+            }
         }
-    }
+    };
+    tracing::debug!(job = %job.id, rows = total, "inspection file checked");
 
+    let mut rows = open(&file)?;
+    for _ in rows.by_ref().take(job.checkpoint as usize) {}
     let mut summary: InspectionImportSummary = serde_json::from_str(&job.summary).unwrap_or_default();
-    let mut done = job.checkpoint;
-    let mut chunks = 0;
-    while done < total {
+    let (mut done, mut chunks, mut seen) = (job.checkpoint, 0, Seen::default());
+    loop {
         if max_chunks.is_some_and(|max| chunks >= max) {
             return Ok(());
         }
-        let end = (done + worker.chunk_rows as i64).min(total);
-        let (all, policy, who, source) = (rows.clone(), worker.vehicles.clone(), caller.clone(), params.source.clone());
-        let (id, owner, lease) = (job.id.clone(), worker.owner.clone(), worker.lease);
-        let mut running = summary.clone();
-        summary = worker
+        let (policy, who, source, snapshot) =
+            (worker.vehicles.clone(), caller.clone(), params.source.clone(), snapshot.clone());
+        let (id, owner, lease, size) = (job.id.clone(), worker.owner.clone(), worker.lease, worker.chunk_rows);
+        let running = summary.clone();
+        let step = worker
             .db
             .transaction(move |conn| {
-                let chunk: &[(Numbered, Option<String>)] = &all[done as usize..end as usize];
-                running.add(&service::write_rows(conn, &who, &source, chunk, Vec::new(), &policy, Write::Yes)?);
+                let chunk: Vec<Numbered> =
+                    rows.by_ref().take(size).collect::<Result<_, _>>().map_err(import::invalid_rows)?;
+                let end = done + chunk.len() as i64;
+                let written =
+                    write_rows(conn, &who, &source, &route(&snapshot, chunk), Vec::new(), &mut seen, &policy)?;
+                let mut running = running;
+                running.add(&written);
                 let now = db::now();
                 let json = serde_json::to_string(&running).map_err(ApiError::internal)?;
                 if !jobs::advance(conn, &id, &owner, (end, total), &json, now + lease, now)? {
                     return Err(ApiError::Conflict("another instance took the job over".into()));
                 }
-                if end == total {
+                if end >= total {
                     service::record_imported(conn, &who, &source, &running)?;
                     jobs::finish(conn, &id, &owner, jobs::SUCCEEDED, None, now)?;
                 }
-                Ok(running)
+                Ok((rows, seen, running, end))
             })
             .await?;
-        done = end;
+        (rows, seen, summary, done) = step;
         chunks += 1;
+        if done >= total {
+            tracing::info!(job = %job.id, rows = total, "inspection import finished");
+            return Ok(());
+        }
     }
-    if total == 0 {
-        let (id, owner) = (job.id.clone(), worker.owner.clone());
-        worker
-            .db
-            .transaction(move |conn| Ok(jobs::finish(conn, &id, &owner, jobs::SUCCEEDED, None, db::now())?))
-            .await?;
+}
+
+type Records = Box<dyn Iterator<Item = read::Item> + Send>;
+
+/// Reads every row and checks it as the import will; the number of rows, or 422 naming every bad one.
+fn check_all(
+    conn: &mut db::AnyConnection,
+    caller: &Caller,
+    rows: Records,
+    snapshot: &Snapshot,
+) -> Result<i64, ApiError> {
+    let (mut total, mut errors, mut seen) = (0, Vec::new(), Seen::default());
+    for item in rows {
+        total += 1;
+        match item {
+            Ok(n) => {
+                let code = service::locate(snapshot, &n);
+                if let Err(bad) = service::check(conn, caller, (&n, code.as_deref()), &mut seen)? {
+                    errors.push(bad);
+                }
+            }
+            Err(bad) => errors.extend(bad),
+        }
     }
-    tracing::info!(job = %job.id, rows = total, "inspection import finished");
-    Ok(())
+    if errors.is_empty() { Ok(total) } else { Err(import::invalid_rows(errors)) }
 }

@@ -69,17 +69,32 @@ pub struct Numbered {
     pub record: Submitted,
 }
 
-/// Every good row parsed, and an error for each field of each bad one (call it on a blocking thread);
-/// 422 `import-invalid-file` when the upload is no such list at all.
+/// A row parsed, or an error for each of its bad fields.
+pub type Item = Result<Numbered, Vec<FieldError>>;
+
+/// The rows of a file, read one at a time (call it on a blocking thread); 422 `import-invalid-file` when the
+/// upload is no such list at all.
+pub fn records(
+    upload: Upload,
+    crs: Crs,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> Result<Box<dyn Iterator<Item = Item> + Send>, ApiError> {
+    let rows = upload.rows(&COLUMNS, &["record_id", "inspected_at", "plate", "method"])?;
+    Ok(Box::new(rows.map(move |record| {
+        let record = record.map_err(|e| vec![e])?;
+        parse(&record, crs, now, tz).map(|parsed| Numbered { row: record.row, record: parsed })
+    })))
+}
+
+/// Every good row parsed, and an error for each field of each bad one.
 pub type Parsed = (Vec<Numbered>, Vec<FieldError>);
 
 pub fn inspections(upload: Upload, crs: Crs, now: DateTime<Utc>, tz: Tz) -> Result<Parsed, ApiError> {
-    let rows = upload.rows(&COLUMNS, &["record_id", "inspected_at", "plate", "method"])?;
-    let mut found = Vec::new();
-    let mut errors = Vec::new();
-    for record in rows {
-        match record.map_err(|e| vec![e]).and_then(|r| parse(&r, crs, now, tz).map(|s| (r.row, s))) {
-            Ok((row, record)) => found.push(Numbered { row, record }),
+    let (mut found, mut errors) = (Vec::new(), Vec::new());
+    for item in records(upload, crs, now, tz)? {
+        match item {
+            Ok(numbered) => found.push(numbered),
             Err(bad) => errors.extend(bad),
         }
     }

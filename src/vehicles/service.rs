@@ -20,7 +20,7 @@ use crate::domain::vehicle::{self, Outcome};
 use crate::error::{ApiError, FieldError};
 use crate::events::{self, Event, EventData, VehicleImportFacts};
 use crate::grid;
-use crate::grid::live::LiveIndex;
+use crate::grid::live::{LiveIndex, Snapshot};
 use crate::import;
 
 /// What an import did.
@@ -72,9 +72,10 @@ pub async fn import(
     policy: Arc<VehiclePolicy>,
 ) -> Result<InspectionImportSummary, ApiError> {
     require_import(&caller)?;
-    let routed = route(db, live, &policy, rows).await?;
+    let snapshot = live.current(db, Utc::now().with_timezone(&policy.tz).date_naive()).await?;
+    let routed = route(&snapshot, rows);
     db.transaction(move |conn| {
-        let summary = write_rows(conn, &caller, &source, &routed, errors, &policy, Write::Yes)?;
+        let summary = write_rows(conn, &caller, &source, &routed, errors, &mut Seen::default(), &policy)?;
         record_imported(conn, &caller, &source, &summary)?;
         Ok(summary)
     })
@@ -85,26 +86,63 @@ pub async fn import(
 /// lies in (this instance's grid index).
 pub type Routed = Vec<(Numbered, Option<String>)>;
 
-pub async fn route(db: &Db, live: &LiveIndex, policy: &VehiclePolicy, rows: Vec<Numbered>) -> Result<Routed, ApiError> {
-    let today = Utc::now().with_timezone(&policy.tz).date_naive();
-    let snapshot = live.current(db, today).await?;
-    Ok(rows
-        .into_iter()
+pub fn route(snapshot: &Snapshot, rows: Vec<Numbered>) -> Routed {
+    rows.into_iter()
         .map(|n| {
-            let cell = n.record.cell.clone().or_else(|| {
-                let (lon, lat) = n.record.position?;
-                snapshot.index.locate(lon, lat).last().map(|c| c.code.to_string())
-            });
+            let cell = locate(snapshot, &n);
             (n, cell)
         })
-        .collect())
+        .collect()
 }
 
-/// Whether [`write_rows`] writes, or only checks every row (a queued import before its first chunk).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Write {
-    Yes,
-    CheckOnly,
+/// The cell a record names, or the deepest cell its position lies in.
+pub fn locate(snapshot: &Snapshot, n: &Numbered) -> Option<String> {
+    n.record.cell.clone().or_else(|| {
+        let (lon, lat) = n.record.position?;
+        snapshot.index.locate(lon, lat).last().map(|c| c.code.to_string())
+    })
+}
+
+/// What an import has met so far: the path of each cell code (looked up once; `None`: no such cell) and
+/// the line each record id was first on.
+#[derive(Debug, Default)]
+pub struct Seen {
+    paths: HashMap<String, Option<String>>,
+    lines: HashMap<String, u64>,
+}
+
+/// Checks what a row can only be checked against: its record id new in the file, its named cell existing,
+/// its cell in the caller's part of the grid. The cell's path, or what is wrong.
+pub fn check(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    (Numbered { row, record }, code): (&Numbered, Option<&str>),
+    seen: &mut Seen,
+) -> Result<Result<Option<String>, FieldError>, ApiError> {
+    if let Some(first) = seen.lines.insert(record.record_id.clone(), *row) {
+        return Ok(Err(FieldError::in_row(*row, "record_id", format!("appears again (first on line {first})"))));
+    }
+    let path = match code {
+        Some(code) => match seen.paths.get(code) {
+            Some(path) => path.clone(),
+            None => {
+                let path = grid::store::find_cell(conn, code)?.map(|c| c.path);
+                seen.paths.insert(code.to_owned(), path.clone());
+                path
+            }
+        },
+        None => None,
+    };
+    if record.cell.is_some() && path.is_none() {
+        return Ok(Err(FieldError::in_row(*row, "cell", "no cell has this code")));
+    }
+    if let Some(home) = caller.scope.home_path()
+        && !path.as_deref().is_some_and(|p| p.starts_with(home))
+    {
+        let field = if record.cell.is_some() { "cell" } else { "lon" };
+        return Ok(Err(FieldError::in_row(*row, field, "is outside your part of the grid")));
+    }
+    Ok(Ok(path))
 }
 
 /// Checks and writes records of one source: unchanged ones are counted and skipped, changed ones replace
@@ -116,53 +154,25 @@ pub fn write_rows(
     source: &str,
     rows: &[(Numbered, Option<String>)],
     mut errors: Vec<FieldError>,
+    seen: &mut Seen,
     policy: &VehiclePolicy,
-    write: Write,
 ) -> Result<InspectionImportSummary, ApiError> {
     let mut summary = InspectionImportSummary { rows: rows.len() as u64, ..Default::default() };
-    let known: HashMap<String, (String, String, i32)> = match write {
-        Write::Yes => {
-            let ids: Vec<&str> = rows.iter().map(|(n, _)| n.record.record_id.as_str()).collect();
-            store::known(conn, source, &ids)?.into_iter().map(|(record, id, fp, v)| (record, (id, fp, v))).collect()
-        }
-        Write::CheckOnly => HashMap::new(),
-    };
-    let mut paths: HashMap<String, Option<String>> = HashMap::new();
-    let mut in_file: HashMap<String, u64> = HashMap::new();
+    let ids: Vec<&str> = rows.iter().map(|(n, _)| n.record.record_id.as_str()).collect();
+    let known: HashMap<String, (String, String, i32)> =
+        store::known(conn, source, &ids)?.into_iter().map(|(record, id, fp, v)| (record, (id, fp, v))).collect();
     let mut created = Vec::new();
     let now = db::now();
     let by = caller.username.clone();
-    for (Numbered { row, record }, code) in rows {
-        let row = *row;
-        if let Some(first) = in_file.insert(record.record_id.clone(), row) {
-            errors.push(FieldError::in_row(row, "record_id", format!("appears again (first on line {first})")));
-            continue;
-        }
-        let path = match &code {
-            Some(code) => match paths.get(code) {
-                Some(path) => path.clone(),
-                None => {
-                    let path = grid::store::find_cell(conn, code)?.map(|c| c.path);
-                    paths.insert(code.clone(), path.clone());
-                    path
-                }
-            },
-            None => None,
+    for (numbered, code) in rows {
+        let path = match check(conn, caller, (numbered, code.as_deref()), seen)? {
+            Ok(path) => path,
+            Err(bad) => {
+                errors.push(bad);
+                continue;
+            }
         };
-        if record.cell.is_some() && path.is_none() {
-            errors.push(FieldError::in_row(row, "cell", "no cell has this code"));
-            continue;
-        }
-        if let Some(home) = caller.scope.home_path()
-            && !path.as_deref().is_some_and(|p| p.starts_with(home))
-        {
-            let field = if record.cell.is_some() { "cell" } else { "lon" };
-            errors.push(FieldError::in_row(row, field, "is outside your part of the grid"));
-            continue;
-        }
-        if write == Write::CheckOnly {
-            continue;
-        }
+        let record = &numbered.record;
         let fingerprint = fingerprint(record);
         let (id, version) = match known.get(&record.record_id) {
             Some((_, fp, _)) if *fp == fingerprint => {

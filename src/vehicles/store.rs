@@ -57,6 +57,11 @@ pub fn known(
     source: &str,
     record_ids: &[&str],
 ) -> QueryResult<Vec<(String, String, String, i32)>> {
+    if let AnyConnection::Postgresql(pg) = conn {
+        // The table grows from empty during a large import: a generic plan made while it was small would go
+        // on scanning it whole. Plan each lookup for the table as it is (this transaction only).
+        diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(pg)?;
+    }
     let mut known = Vec::new();
     for chunk in record_ids.chunks(500) {
         known.extend(
