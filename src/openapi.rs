@@ -31,7 +31,7 @@ use crate::error::{FieldError, Problem};
                  what a caller may do follows its role (see `accounts`) and is limited to its home cell's subtree \
                  (plus read access to the home cell's ancestors). Out-of-scope resources answer 404, lists leave them out."),
         (name = "accounts", description = "Administration of accounts and service accounts (role `admin`). Roles: `admin` (everything), \
-                 `commander` (grid:read, grid:write, people:write, incidents, controls:run, vehicles:read), `supervisor` \
+                 `commander` (grid:read, grid:write, people:write, incidents, controls:run, vehicles:read, vehicles:enforce), `supervisor` \
                  (grid:read, people:write, incidents, vehicles:read), `grid_worker` (grid:read, incidents:read, incidents:report), \
                  `inspector` (vehicles:submit, vehicles:read), `integration` (explicit scopes), `viewer` (grid:read, incidents:read, vehicles:read)."),
         (name = "events", description = "The event log: every change as an event, written in the transaction that makes \

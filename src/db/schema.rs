@@ -358,3 +358,16 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    vehicle_enforcement_actions (id) {
+        id -> Text,
+        plate -> Text,
+        action -> Text,
+        note -> Nullable<Text>,
+        inspection_id -> Nullable<Text>,
+        acted_at -> Timestamp,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}

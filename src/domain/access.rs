@@ -66,10 +66,13 @@ pub enum Permission {
     /// Read vehicle inspection results.
     #[serde(rename = "vehicles:read")]
     VehiclesRead,
+    /// Record enforcement actions on high-emitting vehicles (notices, fines, passed re-tests).
+    #[serde(rename = "vehicles:enforce")]
+    VehiclesEnforce,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Self::GridRead,
         Self::GridWrite,
         Self::PeopleWrite,
@@ -82,6 +85,7 @@ impl Permission {
         Self::VehiclesSubmit,
         Self::VehiclesImport,
         Self::VehiclesRead,
+        Self::VehiclesEnforce,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -98,6 +102,7 @@ impl Permission {
             Self::VehiclesSubmit => "vehicles:submit",
             Self::VehiclesImport => "vehicles:import",
             Self::VehiclesRead => "vehicles:read",
+            Self::VehiclesEnforce => "vehicles:enforce",
         }
     }
 
@@ -153,6 +158,7 @@ impl Role {
                 IncidentsManage,
                 ControlsRun,
                 VehiclesRead,
+                VehiclesEnforce,
             ],
             Self::Supervisor => &[GridRead, PeopleWrite, IncidentsRead, IncidentsReport, IncidentsManage, VehiclesRead],
             Self::GridWorker => &[GridRead, IncidentsRead, IncidentsReport],

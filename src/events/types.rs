@@ -101,6 +101,9 @@ pub enum EventData {
     /// An import of vehicle inspections created or corrected records (one event per import, not per row).
     #[serde(rename = "vehicle_inspections.imported")]
     VehicleInspectionsImported(VehicleImportFacts),
+    /// An enforcement action on a high-emitting vehicle was recorded.
+    #[serde(rename = "vehicle.enforcement_recorded")]
+    VehicleEnforcementRecorded(VehicleEnforcement),
 }
 
 /// Who may read events of a type, and whether they are about a cell itself (then, like the cell, they are
@@ -137,7 +140,7 @@ const fn incident(name: &'static str, without_cell: CellFree) -> EventType {
 }
 
 /// Every event type, once.
-pub const EVENT_TYPES: [EventType; 29] = [
+pub const EVENT_TYPES: [EventType; 30] = [
     grid("grid.cell.created", true),
     grid("grid.cell.updated", true),
     grid("grid.cell.retired", true),
@@ -168,6 +171,12 @@ pub const EVENT_TYPES: [EventType; 29] = [
     incident("supervision.responded", CellFree::Nobody),
     EventType {
         name: "vehicle_inspections.imported",
+        permission: Permission::VehiclesRead,
+        about_cell: false,
+        without_cell: CellFree::Nobody,
+    },
+    EventType {
+        name: "vehicle.enforcement_recorded",
         permission: Permission::VehiclesRead,
         about_cell: false,
         without_cell: CellFree::Nobody,
@@ -350,6 +359,15 @@ pub struct VehicleImportFacts {
     pub unchanged: u64,
 }
 
+/// An enforcement action on a vehicle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct VehicleEnforcement {
+    pub plate: String,
+    /// `notice`, `fine` or `passed_retest`.
+    pub action: String,
+    pub action_id: String,
+}
+
 /// A prompt or supervision sheet as events describe it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SheetFacts {
@@ -470,6 +488,11 @@ mod tests {
                 created: 1,
                 updated: 1,
                 unchanged: 0,
+            }),
+            EventData::VehicleEnforcementRecorded(VehicleEnforcement {
+                plate: "辽A12345".into(),
+                action: "fine".into(),
+                action_id: "a".into(),
             }),
         ];
         let all = all.into_iter().chain(Action::ALL.into_iter().map(|action| {

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::VehiclePolicy;
+use super::emitters::{self, ActionKind, EnforcementAction, HighEmitter, NewAction};
 use super::service::{self, InspectionImportSummary, InspectionStats};
 use super::store::{InspectionFilter, InspectionRow, VersionRow};
 use crate::auth::Caller;
@@ -16,16 +17,16 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::crs::Crs;
 use crate::domain::grid::CellCode;
-use crate::domain::vehicle::{Item, Outcome, TestMethod};
+use crate::domain::vehicle::{Item, Outcome, Plate, TestMethod};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::grid::live::LiveIndex;
-use crate::http::{Page, PageParams};
+use crate::http::{Json, Page, PageParams};
 use crate::import::Upload;
 use crate::jobs::Worker;
 use crate::jobs::api::Job;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(import).service(list).service(get_one).service(stats);
+    cfg.service(import).service(list).service(get_one).service(stats).service(high_emitters).service(record_action);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -407,4 +408,135 @@ pub async fn stats(
     let figures =
         db.transaction(move |conn| service::stats(conn, &caller, cell.as_deref(), (from, to), filter, &policy)).await?;
     Ok(HttpResponse::Ok().json(figures))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EmitterQuery {
+    /// First city-local day (inclusive).
+    #[param(example = "2026-01-01")]
+    from: NaiveDate,
+    /// Last city-local day (inclusive), at most 366 days after `from`.
+    #[param(example = "2026-12-31")]
+    to: NaiveDate,
+    /// Failed tests in the period that make a vehicle a high emitter (default 2); two remote-sensing
+    /// failures always do.
+    #[param(minimum = 1, maximum = 100, example = 2)]
+    min_failures: Option<u64>,
+    /// A cell code: vehicles tested in its subtree (default: the caller's part of the grid).
+    #[param(value_type = Option<CellCode>, example = "210100")]
+    cell: Option<String>,
+}
+
+/// List high-emitting vehicles
+///
+/// Vehicles failing at least `min_failures` tests in the period, or two remote-sensing tests on the road, for
+/// joint enforcement with the police; most failures first, each with the enforcement actions recorded.
+#[utoipa::path(
+    operation_id = "list_high_emitters",
+    tag = "vehicles",
+    params(EmitterQuery),
+    responses(
+        (status = 200, description = "The vehicles", body = Vec<HighEmitter>),
+        (status = 422, description = "Unknown cell or bad period", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/api/v1/high-emitting-vehicles")]
+pub async fn high_emitters(
+    caller: Caller,
+    db: web::Data<Db>,
+    policy: web::Data<VehiclePolicy>,
+    query: web::Query<EmitterQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let EmitterQuery { from, to, min_failures, cell } = query.into_inner();
+    let mut errors = Vec::new();
+    if to < from || (to - from).num_days() > 366 {
+        errors.push(FieldError::new("to", "must be on or after from, at most 366 days later"));
+    }
+    let min_failures = min_failures.unwrap_or(2);
+    if !(1..=100).contains(&min_failures) {
+        errors.push(FieldError::new("min_failures", "must be between 1 and 100"));
+    }
+    let start = |d| crate::domain::time::day_start(d, policy.tz).map(|t| t.naive_utc());
+    let (Some(begin), Some(end)) = (start(from), to.succ_opt().and_then(start)) else {
+        return Err(ApiError::validation(vec![FieldError::new("to", "is out of range")]));
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let filter = InspectionFilter { from: Some(begin), to: Some(end), ..Default::default() };
+    let found =
+        db.run(move |conn| emitters::high_emitters(conn, &caller, cell.as_deref(), filter, min_failures)).await?;
+    Ok(HttpResponse::Ok().json(found))
+}
+
+/// An enforcement action to record.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"action": "fine", "note": "交警支队联合执法，罚款200元", "acted_at": "2026-06-03 10:00:00"}))]
+pub struct NewEnforcement {
+    pub action: ActionKind,
+    /// Up to 500 characters.
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+    /// The inspection it answers.
+    pub inspection_id: Option<String>,
+    /// When it was done: RFC 3339, or city time (default now).
+    #[schema(format = DateTime)]
+    pub acted_at: Option<String>,
+}
+
+/// Record an enforcement action
+///
+/// A notice, a fine or a passed re-test for a vehicle with inspections in the caller's part of the grid
+/// (`vehicles:enforce`); an event tells command platforms.
+#[utoipa::path(
+    operation_id = "record_enforcement_action",
+    tag = "vehicles",
+    params(("plate" = String, Path, description = "The plate", example = "辽A12345")),
+    request_body = NewEnforcement,
+    responses(
+        (status = 201, description = "Recorded", body = EnforcementAction),
+        (status = 404, description = "No inspections of this vehicle in the caller's part of the grid", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/api/v1/high-emitting-vehicles/{plate}/actions")]
+pub async fn record_action(
+    caller: Caller,
+    db: web::Data<Db>,
+    policy: web::Data<VehiclePolicy>,
+    plate: web::Path<String>,
+    body: Json<NewEnforcement>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let mut errors = Vec::new();
+    let plate = Plate::parse(&plate).map_err(|m| errors.push(FieldError::new("plate", m))).ok();
+    let note = b.note.filter(|n| !n.trim().is_empty()).map(|n| n.trim().to_owned());
+    if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
+        errors.push(FieldError::new("note", "must be at most 500 characters"));
+    }
+    let acted_at = match b.acted_at.as_deref().map(|t| crate::domain::time::parse(t, policy.tz)) {
+        None => Some(Utc::now()),
+        Some(Ok(t)) if t <= Utc::now() => Some(t),
+        Some(Ok(_)) => {
+            errors.push(FieldError::new("acted_at", "is in the future"));
+            None
+        }
+        Some(Err(m)) => {
+            errors.push(FieldError::new("acted_at", m));
+            None
+        }
+    };
+    let (Some(plate), Some(acted_at), true) = (plate, acted_at, errors.is_empty()) else {
+        return Err(ApiError::validation(errors));
+    };
+    let new = NewAction {
+        plate: plate.as_str().to_owned(),
+        action: b.action,
+        note,
+        inspection_id: b.inspection_id,
+        acted_at,
+    };
+    let recorded = db.transaction(move |conn| emitters::record(conn, &caller, new)).await?;
+    Ok(HttpResponse::Created().json(recorded))
 }

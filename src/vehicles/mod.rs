@@ -3,6 +3,7 @@
 //! corrected records, listed, and counted into the pass rate the city reports.
 
 pub mod api;
+pub mod emitters;
 pub mod job;
 pub mod read;
 pub mod service;

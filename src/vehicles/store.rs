@@ -63,7 +63,7 @@ pub fn known(
         diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(pg)?;
     }
     let mut known = Vec::new();
-    for chunk in record_ids.chunks(500) {
+    for chunk in record_ids.chunks(2_000) {
         known.extend(
             vehicle_inspections::table
                 .filter(vehicle_inspections::source.eq(source).and(vehicle_inspections::record_id.eq_any(chunk)))

@@ -450,3 +450,75 @@ async fn the_command_line_imports_follows_a_job_and_names_bad_rows() {
     assert!(!ok);
     assert!(err.contains("rows[2].method"), "{err}");
 }
+
+#[actix_web::test]
+async fn high_emitters_are_listed_for_enforcement_and_actions_recorded_in_scope() {
+    let app = spawn_app().await;
+    city(&app).await;
+    let test = |id: &str, day: u32, plate: &str, method: &str, value: &str, cell: &str| {
+        let (k, opacity) = if method == "遥感检测" { ("", value) } else { (value, "") };
+        let no = if method == "遥感检测" { "100" } else { "" };
+        format!("{id},S1,2026-07-{day:02} 10:00:00,{plate},黄,,国五,{method},a,{k},,,{opacity},{no},,,,{cell}")
+    };
+    let rows = [
+        test("A1", 1, "辽A11111", "自由加速", "1.5", "210102"),
+        test("A2", 2, "辽A11111", "自由加速", "1.6", "210102"),
+        test("A3", 3, "辽A11111", "自由加速", "1.7", "210102"),
+        test("B1", 4, "辽A22222", "遥感检测", "45", "210102"),
+        test("B2", 5, "辽A22222", "遥感检测", "50", "210102"),
+        test("C1", 6, "辽A33333", "自由加速", "1.5", "210102"),
+        test("D1", 7, "辽A44444", "自由加速", "1.5", "210103"),
+        test("D2", 8, "辽A44444", "自由加速", "1.5", "210103"),
+        test("D3", 9, "辽A44444", "自由加速", "0.5", "210103"),
+    ];
+    import_ok(&app, &file(&rows.iter().map(String::as_str).collect::<Vec<_>>())).await;
+
+    let list = |query: &'static str| {
+        let app = &app;
+        async move {
+            let res = app.get(&format!("/api/v1/high-emitting-vehicles?from=2026-07-01&to=2026-07-31{query}")).await;
+            res.assert_status(200);
+            res.json().as_array().unwrap().clone()
+        }
+    };
+    let plates = |found: &[Value]| found.iter().map(|v| v["plate"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let found = list("").await;
+    assert_eq!(plates(&found), ["辽A11111", "辽A22222", "辽A44444"], "most failures first; one failure is not enough");
+    assert_eq!(found[1]["remote_sensing_failures"], 2);
+    assert_eq!((found[2]["failures"].as_u64(), found[2]["passed_since"].as_bool()), (Some(2), Some(true)));
+    assert_eq!(
+        plates(&list("&min_failures=3").await),
+        ["辽A11111", "辽A22222"],
+        "two remote-sensing failures always count"
+    );
+    assert_eq!(plates(&list("&cell=210103").await), ["辽A44444"]);
+
+    // A commander of the east district fines 辽A44444, but cannot act on a vehicle tested only in the west.
+    let east = app.account(Role::Commander, Some("210103")).await;
+    let fine = json!({"action": "fine", "note": "交警联合执法，罚款200元", "acted_at": "2026-07-10 09:00:00"});
+    let path = |plate: &str| format!("/api/v1/high-emitting-vehicles/{}/actions", urlencode(plate));
+    let res = app.post_json_as(&east, &path("辽A44444"), &fine).await;
+    res.assert_status(201);
+    assert_eq!(res.json()["acted_at"], "2026-07-10T01:00:00Z");
+    app.post_json_as(&east, &path("辽A11111"), &fine).await.assert_problem(404, "not-found");
+    let viewer = app.account(Role::Viewer, Some("210100")).await;
+    app.post_json_as(&viewer, &path("辽A44444"), &fine).await.assert_problem(403, "forbidden");
+    let bad = app.post_json_as(&east, &path("辽A44444"), &json!({"action": "warning"})).await;
+    assert_eq!(bad.status.as_u16(), 422);
+    let future =
+        app.post_json_as(&east, &path("辽A44444"), &json!({"action": "notice", "acted_at": "2099-01-01"})).await;
+    future.assert_problem(422, "validation");
+
+    let found = list("").await;
+    let actions = &found[2]["actions"];
+    assert_eq!((actions[0]["action"].as_str(), actions.as_array().unwrap().len()), (Some("fine"), 1));
+    assert_eq!(found[0]["actions"], json!([]));
+    let west_viewer = app.account(Role::Viewer, Some("210102")).await;
+    let seen = app.get_as(&west_viewer, "/api/v1/high-emitting-vehicles?from=2026-07-01&to=2026-07-31").await.json();
+    assert_eq!(plates(seen.as_array().unwrap()), ["辽A11111", "辽A22222"], "only vehicles tested in its district");
+}
+
+/// Percent-encodes a path segment (plates are Chinese).
+fn urlencode(raw: &str) -> String {
+    raw.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
