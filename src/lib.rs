@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod import;
 pub mod incidents;
 pub mod jobs;
+pub mod machinery;
 pub mod openapi;
 pub mod ops;
 pub mod storage;
@@ -50,6 +51,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(fire_points::routes)
         .configure(vehicles::routes)
         .configure(jobs::routes)
+        .configure(machinery::routes)
         .configure(events::routes);
 }
 

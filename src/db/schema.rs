@@ -371,3 +371,22 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    nonroad_machines (id) {
+        id -> Text,
+        registration_code -> Text,
+        owner -> Text,
+        machine_type -> Text,
+        engine_stage -> Text,
+        engine_number -> Nullable<Text>,
+        site -> Nullable<Text>,
+        lon -> Nullable<Double>,
+        lat -> Nullable<Double>,
+        cell_code -> Text,
+        cell_path -> Text,
+        registered_on -> Date,
+        registered_by -> Text,
+        created_at -> Timestamp,
+    }
+}

@@ -212,6 +212,31 @@ coded!(
 );
 
 coded!(
+    /// Kind of non-road mobile machinery (非道路移动机械).
+    MachineType {
+        Excavator = "excavator" | "挖掘机",
+        Loader = "loader" | "装载机",
+        Forklift = "forklift" | "叉车",
+        Bulldozer = "bulldozer" | "推土机",
+        Roller = "roller" | "压路机",
+        Crane = "crane" | "起重机" | "汽车吊",
+        Paver = "paver" | "摊铺机",
+        Other = "other" | "其他",
+    }
+);
+
+coded!(
+    /// Emission stage of a non-road diesel engine (GB 20891): China I to IV.
+    NonroadStage {
+        China1 = "china_1" | "国一" | "国1" | "国i",
+        China2 = "china_2" | "国二" | "国2" | "国ii",
+        China3 = "china_3" | "国三" | "国3" | "国iii",
+        China4 = "china_4" | "国四" | "国4" | "国iv",
+        Unknown = "unknown" | "不详" | "未知",
+    }
+);
+
+coded!(
     /// A measured quantity with its unit.
     Quantity {
         /// Light-absorption coefficient k (m⁻¹).

@@ -94,6 +94,17 @@ pub fn subtree_of(conn: &mut AnyConnection, caller: &Caller, code: &str, field: 
         .ok_or_else(|| ApiError::validation(vec![FieldError::new(field, "no cell has this code")]))
 }
 
+/// A cell the caller may attach records to (incidents, machines…): current, and in its subtree; held against
+/// a concurrent retirement until the transaction ends. 422 naming `field` when there is no such cell.
+pub fn target_cell(conn: &mut AnyConnection, caller: &Caller, code: &str, field: &str) -> Result<CellRow, ApiError> {
+    store::hold_cell(conn, code)?;
+    let cell = store::find_cell(conn, code)?
+        .filter(|c| caller.scope.sees_cell(&c.path) && c.valid_to.is_none())
+        .ok_or_else(|| ApiError::validation(vec![FieldError::new(field, "no current cell has this code")]))?;
+    caller.may_change(&cell.path, field)?;
+    Ok(cell)
+}
+
 /// Where records attached to cells (sheets, fire points…) may be read: the subtree of `cell`, a code the
 /// caller sees, narrowed to the caller's home when it is one of the home's ancestors (records are seen in the
 /// subtree only); without `cell`, the caller's home subtree, or everywhere (`None`) for an unscoped caller.

@@ -456,12 +456,7 @@ fn refused(refusal: Refusal) -> ApiError {
 
 /// A cell the caller may put incidents in: current, and in its subtree.
 fn target_cell(conn: &mut AnyConnection, caller: &Caller, code: &CellCode) -> Result<grid::store::CellRow, ApiError> {
-    grid::store::hold_cell(conn, code.as_str())?;
-    let cell = grid::store::find_cell(conn, code.as_str())?
-        .filter(|c| caller.scope.sees_cell(&c.path) && c.valid_to.is_none())
-        .ok_or_else(|| ApiError::validation(vec![FieldError::new("cell", "no current cell has this code")]))?;
-    caller.may_change(&cell.path, "cell")?;
-    Ok(cell)
+    grid::service::target_cell(conn, caller, code.as_str(), "cell")
 }
 
 /// The display name of an active account that can see incidents at `path` (at home above or at it).

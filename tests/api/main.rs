@@ -21,6 +21,7 @@ mod incident_photos;
 mod incident_support;
 mod incidents;
 mod large_subtree;
+mod machinery;
 mod migrations;
 mod openapi;
 mod operations;
