@@ -86,15 +86,20 @@ impl Worker {
         self.wake.notify_one();
     }
 
-    /// Takes and runs jobs until the instance stops.
+    /// Takes and runs jobs until the instance stops. After a failure (the database away, migrations
+    /// pending) it waits twice as long each time, up to a minute, instead of logging every poll.
     pub async fn run(self) {
+        let mut wait = self.poll;
         loop {
             match self.step(None).await {
                 Ok(true) => continue,
-                Ok(false) => {}
-                Err(e) => tracing::warn!(error = %e, "a background job step failed; it is retried after its lease"),
+                Ok(false) => wait = self.poll,
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "a background job step failed");
+                    wait = (wait * 2).min(Duration::from_secs(60));
+                }
             }
-            let _ = actix_web::rt::time::timeout(self.poll, self.wake.notified()).await;
+            let _ = actix_web::rt::time::timeout(wait, self.wake.notified()).await;
         }
     }
 

@@ -49,11 +49,6 @@ pub struct NewMachine {
     pub registered_on: NaiveDate,
 }
 
-/// Who registers machines: the stations and platforms that submit vehicle data, and administrators.
-fn require_register(caller: &Caller) -> Result<(), ApiError> {
-    if caller.holds(Permission::VehiclesSubmit) { Ok(()) } else { caller.require(Permission::VehiclesImport) }
-}
-
 /// Registers a machine in a cell of the caller's subtree (named, or located from its position with this
 /// instance's grid index); a registration code is registered once (409).
 pub async fn register(
@@ -63,7 +58,8 @@ pub async fn register(
     mut new: NewMachine,
     today: NaiveDate,
 ) -> Result<MachineRow, ApiError> {
-    require_register(&caller)?;
+    // The stations and platforms that submit vehicle data register machines too.
+    crate::vehicles::service::require_import(&caller)?;
     if new.cell.is_none()
         && let Some((lon, lat)) = new.position
     {
