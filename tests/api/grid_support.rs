@@ -224,3 +224,16 @@ pub fn error_for<'a>(problem: &'a Value, field: &str) -> &'a Value {
         None => panic!("no error for {field}: {problem}"),
     }
 }
+
+/// A city (210100) over lon 123–124, lat 41.5–42.5 with two districts: 210102 west of 123.5, 210103 east.
+pub async fn two_districts(app: &TestApp) {
+    for (code, level, parent, boundary) in [
+        ("210100", 1, None, rectangle(123.0, 41.5, 124.0, 42.5)),
+        ("210102", 2, Some("210100"), rectangle(123.0, 41.5, 123.5, 42.5)),
+        ("210103", 2, Some("210100"), rectangle(123.5, 41.5, 124.0, 42.5)),
+    ] {
+        let body = json!({"code": code, "name": format!("Cell {code}"), "level": level, "parent_code": parent,
+                          "boundary": boundary, "valid_from": "2020-01-01"});
+        create_cell_from(app, &body).await;
+    }
+}

@@ -3,26 +3,13 @@
 use airgrid::domain::access::Role;
 use serde_json::json;
 
-use crate::grid_support::{create_cell_from, rectangle};
-use crate::helpers::{TestApp, spawn_app};
-
-/// A city with two districts, 210102 west and 210103 east.
-async fn city(app: &TestApp) {
-    for (code, level, parent, boundary) in [
-        ("210100", 1, None, rectangle(123.0, 41.5, 124.0, 42.5)),
-        ("210102", 2, Some("210100"), rectangle(123.0, 41.5, 123.5, 42.5)),
-        ("210103", 2, Some("210100"), rectangle(123.5, 41.5, 124.0, 42.5)),
-    ] {
-        let body = json!({"code": code, "name": format!("Cell {code}"), "level": level, "parent_code": parent,
-                          "boundary": boundary, "valid_from": "2020-01-01"});
-        create_cell_from(app, &body).await;
-    }
-}
+use crate::grid_support::two_districts;
+use crate::helpers::spawn_app;
 
 #[actix_web::test]
 async fn machines_are_registered_once_in_scope_listed_and_counted() {
     let app = spawn_app().await;
-    city(&app).await;
+    two_districts(&app).await;
     let machine = |code: &str, kind: &str, stage: &str, on: &str| {
         json!({"registration_code": code, "owner": "沈阳某建设工程有限公司", "machine_type": kind, "engine_stage": stage,
                "site": "南京南街地块", "lon": 123.2, "lat": 41.8, "registered_on": on})

@@ -5,7 +5,7 @@ use actix_web::http::Method;
 use airgrid::domain::access::Role;
 use serde_json::{Value, json};
 
-use crate::grid_support::{create_cell_from, rectangle};
+use crate::grid_support::two_districts;
 use airgrid::db::AnyConnection;
 use diesel::RunQueryDsl;
 
@@ -14,19 +14,6 @@ use crate::helpers::{TestApp, TestResponse, spawn_app, spawn_app_with};
 const HEADER: &str = "record_id,station,inspected_at,plate,plate_colour,vin,stage,method,limit_class,opacity_k,nox_ppm,ringelmann,opacity_pct,no_ppm,obd_fault_codes,obd_ready,result,cell";
 /// A VIN whose check digit (the ninth character, `X`) is right.
 const VIN: &str = "1M8GDM9AXKP042788";
-
-/// A city with two districts, 210102 west and 210103 east.
-async fn city(app: &TestApp) {
-    for (code, level, parent, boundary) in [
-        ("210100", 1, None, rectangle(123.0, 41.5, 124.0, 42.5)),
-        ("210102", 2, Some("210100"), rectangle(123.0, 41.5, 123.5, 42.5)),
-        ("210103", 2, Some("210100"), rectangle(123.5, 41.5, 124.0, 42.5)),
-    ] {
-        let body = json!({"code": code, "name": format!("Cell {code}"), "level": level, "parent_code": parent,
-                          "boundary": boundary, "valid_from": "2020-01-01"});
-        create_cell_from(app, &body).await;
-    }
-}
 
 async fn import_as(app: &TestApp, token: Option<&str>, source: &str, csv: &str) -> TestResponse {
     let path = format!("/api/v1/vehicle-inspections/import?source={source}");
@@ -58,7 +45,7 @@ async fn by_record(app: &TestApp, query: &str) -> std::collections::HashMap<Stri
 #[actix_web::test]
 async fn each_method_is_judged_at_and_around_its_limits_and_disagreements_are_flagged() {
     let app = spawn_app().await;
-    city(&app).await;
+    two_districts(&app).await;
     let t = "2026-06-01 09:30:00";
     let rows = [
         format!("fa-at,S1,{t},辽A10001,黄,{VIN},国五,自由加速,a,1.2,,,,,,,合格,210102"),
@@ -117,7 +104,7 @@ async fn each_method_is_judged_at_and_around_its_limits_and_disagreements_are_fl
 #[actix_web::test]
 async fn a_file_sent_again_changes_nothing_and_a_corrected_row_keeps_its_history() {
     let app = spawn_app().await;
-    city(&app).await;
+    two_districts(&app).await;
     let first = file(&[
         "JC1,沈阳一站,2026-06-01 09:30:00,辽A12345,黄,,国五,自由加速,a,1.5,,,,,,,不合格,210102",
         "JC2,沈阳一站,2026-06-01 10:30:00,辽A12346,黄,,国五,自由加速,a,0.5,,,,,,,合格,210102",
@@ -155,7 +142,7 @@ async fn a_file_sent_again_changes_nothing_and_a_corrected_row_keeps_its_history
 #[actix_web::test]
 async fn every_bad_row_is_named_by_line_and_column_and_nothing_is_written() {
     let app = spawn_app().await;
-    city(&app).await;
+    two_districts(&app).await;
     let bad = file(&[
         "B1,S1,2026-06-01 09:30:00,京A1234,黄,,国五,自由加速,a,0.5,,,,,,,,210102",
         "B2,S1,2026-06-01 09:30:00,辽A12345,黄,1M8GDM9AIKP042788,国五,自由加速,a,0.5,,,,,,,,210102",
@@ -217,7 +204,7 @@ async fn every_bad_row_is_named_by_line_and_column_and_nothing_is_written() {
 #[actix_web::test]
 async fn the_pass_rate_of_a_constructed_year_is_97_72_percent_with_retests() {
     let app = spawn_app().await;
-    city(&app).await;
+    two_districts(&app).await;
     let mut rows = Vec::new();
     for i in 0..10_000 {
         let (value, cell) = if i < 228 { (1.5, "210103") } else { (0.5, "210102") };
@@ -262,7 +249,7 @@ async fn the_pass_rate_of_a_constructed_year_is_97_72_percent_with_retests() {
 #[actix_web::test]
 async fn inspectors_and_importers_write_others_read_in_scope() {
     let app = spawn_app().await;
-    city(&app).await;
+    two_districts(&app).await;
     let west = file(&["W1,S1,2026-06-01 09:30:00,辽A12345,黄,,国五,自由加速,a,0.5,,,,,,,,210102"]);
     let east = file(&["E1,S1,2026-06-01 09:30:00,辽A12346,黄,,国五,自由加速,a,0.5,,,,,,,,210103"]);
 
@@ -329,7 +316,7 @@ async fn tested(app: &TestApp) -> u64 {
 #[actix_web::test]
 async fn a_job_cut_off_mid_way_is_taken_over_and_finishes_with_exact_counts() {
     let app = spawn_app_with(|s| s.jobs_enabled = false).await;
-    city(&app).await;
+    two_districts(&app).await;
     let queued = queue(&app, &rows(5_000)).await;
 
     // One instance writes two chunks of 1,000 and dies holding the lease.
@@ -372,7 +359,7 @@ async fn a_job_cut_off_mid_way_is_taken_over_and_finishes_with_exact_counts() {
 #[actix_web::test]
 async fn a_queued_file_with_a_bad_row_fails_with_the_report_and_writes_nothing() {
     let app = spawn_app_with(|s| s.jobs_enabled = false).await;
-    city(&app).await;
+    two_districts(&app).await;
     let mut csv = rows(3_000);
     csv.push_str("J9999,S1,2026-05-01 10:00:00,not-a-plate,黄,,国五,自由加速,a,0.5,,,,,,,,210102\n");
     let queued = queue(&app, &csv).await;
@@ -397,7 +384,7 @@ async fn files_past_the_size_limit_are_queued() {
         s.jobs_enabled = false;
     })
     .await;
-    city(&app).await;
+    two_districts(&app).await;
     let small = import_as(&app, None, "stations", &rows(10)).await;
     small.assert_status(200);
     let large = import_as(&app, None, "stations", &rows(1_000)).await;
@@ -439,7 +426,7 @@ async fn the_command_line_imports_follows_a_job_and_names_bad_rows() {
         s.job_poll_ms = 20;
     })
     .await;
-    city(&app).await;
+    two_districts(&app).await;
     let (ok, out, err) = cli_import(&app, &rows(2_000)).await;
     assert!(ok, "{err}");
     assert!(out.contains("2000 rows; 2000 created, 0 updated, 0 unchanged"), "{out}");
@@ -454,7 +441,7 @@ async fn the_command_line_imports_follows_a_job_and_names_bad_rows() {
 #[actix_web::test]
 async fn high_emitters_are_listed_for_enforcement_and_actions_recorded_in_scope() {
     let app = spawn_app().await;
-    city(&app).await;
+    two_districts(&app).await;
     let test = |id: &str, day: u32, plate: &str, method: &str, value: &str, cell: &str| {
         let (k, opacity) = if method == "遥感检测" { ("", value) } else { (value, "") };
         let no = if method == "遥感检测" { "100" } else { "" };
