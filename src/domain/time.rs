@@ -39,6 +39,16 @@ pub fn day_start(day: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
     tz.from_local_datetime(&day.and_hms_opt(0, 0, 0)?).earliest().map(|t| t.with_timezone(&Utc))
 }
 
+/// The instants a period of city-local days covers, from the first moment of `from` to the first moment
+/// after `to`; at most 366 days, so one request cannot ask for years of records.
+pub fn days(from: NaiveDate, to: NaiveDate, tz: Tz) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+    let bad = || "must be on or after from, at most 366 days later".to_owned();
+    if to < from || (to - from).num_days() > 366 {
+        return Err(bad());
+    }
+    day_start(from, tz).zip(to.succ_opt().and_then(|d| day_start(d, tz))).ok_or_else(bad)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -312,10 +312,9 @@ pub fn stats(
 ) -> Result<FireStats, ApiError> {
     caller.require(Permission::IncidentsRead)?;
     let within = grid::service::records_within(conn, caller, cell)?;
-    let start = |d| crate::domain::time::day_start(d, tz).map(|t| t.naive_utc());
-    let (Some(begin), Some(end)) = (start(from), to.succ_opt().and_then(start)) else {
-        return Err(ApiError::validation(vec![crate::error::FieldError::new("to", "is out of range")]));
-    };
+    let (begin, end) = crate::domain::time::days(from, to, tz)
+        .map(|(b, e)| (b.naive_utc(), e.naive_utc()))
+        .map_err(|m| ApiError::validation(vec![crate::error::FieldError::new("to", m)]))?;
     let mut stats = FireStats::default();
     for (_, screened) in store::detections_between(conn, within.as_deref(), begin, end)? {
         stats.detections += 1;

@@ -392,8 +392,8 @@ pub async fn stats(
 ) -> Result<HttpResponse, ApiError> {
     let StatsQuery { from, to, cell, method, station } = query.into_inner();
     let mut errors = Vec::new();
-    if to < from || (to - from).num_days() > 366 {
-        errors.push(FieldError::new("to", "must be on or after from, at most 366 days later"));
+    if let Err(m) = crate::domain::time::days(from, to, policy.tz) {
+        errors.push(FieldError::new("to", m));
     }
     let method = method.as_deref().map(TestMethod::parse);
     if let Some(None) = method {
@@ -450,21 +450,15 @@ pub async fn high_emitters(
 ) -> Result<HttpResponse, ApiError> {
     let EmitterQuery { from, to, min_failures, cell } = query.into_inner();
     let mut errors = Vec::new();
-    if to < from || (to - from).num_days() > 366 {
-        errors.push(FieldError::new("to", "must be on or after from, at most 366 days later"));
-    }
+    let period = crate::domain::time::days(from, to, policy.tz).map_err(|m| errors.push(FieldError::new("to", m)));
     let min_failures = min_failures.unwrap_or(2);
     if !(1..=100).contains(&min_failures) {
         errors.push(FieldError::new("min_failures", "must be between 1 and 100"));
     }
-    let start = |d| crate::domain::time::day_start(d, policy.tz).map(|t| t.naive_utc());
-    let (Some(begin), Some(end)) = (start(from), to.succ_opt().and_then(start)) else {
-        return Err(ApiError::validation(vec![FieldError::new("to", "is out of range")]));
-    };
-    if !errors.is_empty() {
+    let (Ok((begin, end)), true) = (period, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
-    }
-    let filter = InspectionFilter { from: Some(begin), to: Some(end), ..Default::default() };
+    };
+    let filter = InspectionFilter { from: Some(begin.naive_utc()), to: Some(end.naive_utc()), ..Default::default() };
     let found =
         db.run(move |conn| emitters::high_emitters(conn, &caller, cell.as_deref(), filter, min_failures)).await?;
     Ok(HttpResponse::Ok().json(found))

@@ -385,10 +385,8 @@ pub fn stats(
 ) -> Result<InspectionStats, ApiError> {
     caller.require(Permission::VehiclesRead)?;
     filter.within = grid::service::records_within(conn, caller, cell)?;
-    let start = |d| crate::domain::time::day_start(d, policy.tz);
-    let (Some(begin), Some(end)) = (start(from), to.succ_opt().and_then(start)) else {
-        return Err(ApiError::validation(vec![FieldError::new("to", "is out of range")]));
-    };
+    let (begin, end) = crate::domain::time::days(from, to, policy.tz)
+        .map_err(|m| ApiError::validation(vec![FieldError::new("to", m)]))?;
     (filter.from, filter.to) = (Some(begin.naive_utc()), Some(end.naive_utc()));
     let mut stats = InspectionStats {
         from,
