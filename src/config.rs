@@ -121,6 +121,10 @@ pub struct Settings {
     pub fire_min_confidence_class: crate::domain::fire::ConfidenceClass,
     /// The diesel-vehicle inspection pass rate the city is held to, in percent (national target: 90).
     pub vehicle_pass_target_percent: f64,
+    /// A JSON file of inspection limits over the built-in table: a list of
+    /// `{"method", "quantity", "stage" (optional), "class", "limit"}`, e.g.
+    /// `[{"method": "free_acceleration", "quantity": "opacity_k", "class": "b", "limit": 0.7}]`.
+    pub vehicle_limits_file: Option<PathBuf>,
     /// Inspection files larger than this (bytes) are imported as a background job (202); smaller ones at
     /// once, unless the client sends `Prefer: respond-async`.
     pub vehicle_import_sync_max_bytes: u64,
@@ -226,6 +230,7 @@ impl Default for Settings {
             fire_min_confidence_percent: 0,
             fire_min_confidence_class: crate::domain::fire::ConfidenceClass::Low,
             vehicle_pass_target_percent: 90.0,
+            vehicle_limits_file: None,
             vehicle_import_sync_max_bytes: 4 * 1024 * 1024,
             jobs_enabled: true,
             job_poll_ms: 1_000,

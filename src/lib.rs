@@ -83,7 +83,7 @@ impl Application {
             Duration::from_millis(settings.account_cache_refresh_ms),
         ));
         let policy = web::Data::new(incidents::Policy::from_settings(&settings)?);
-        let vehicle_policy = web::Data::new(vehicles::VehiclePolicy::from_settings(&settings));
+        let vehicle_policy = web::Data::new(vehicles::VehiclePolicy::from_settings(&settings)?);
         let storage = web::Data::new(storage::Storage::from_url(&settings.storage_url)?);
         tracing::info!(storage = %storage.describe(), "object storage ready");
         let live = web::Data::new(grid::live::LiveIndex::new(

@@ -12,7 +12,7 @@ const PROVINCES: &str = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂�
 /// Last characters of special 7-character plates: trailer, coach, police, Hong Kong, Macao, consulate, test.
 const SUFFIXES: &str = "挂学警港澳领试超";
 
-/// A licence plate (号牌号码), upper case, without separators: `辽A12345`, `辽AD12345` (new energy), `辽A1234挂`.
+/// A licence plate (号牌号码), upper case, without separators: `辽A12345`, `辽AD12345` (new energy), `辽A1234挂`, `使014578` (embassy).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[schema(value_type = String, example = "辽A12345")]
 pub struct Plate(String);
@@ -35,13 +35,15 @@ impl Plate {
                 }
                 _ => false,
             },
+            // Embassy plates: 使, a three-digit mission code and a three-digit serial.
+            ['使', serial @ ..] => serial.len() == 6 && serial.iter().all(char::is_ascii_digit),
             _ => false,
         };
         if well_formed {
             Ok(Self(plate))
         } else {
             Err("must be a Chinese plate: a province character, an authority letter and 5 letters or digits \
-                 (6 on new-energy plates), e.g. 辽A12345 or 辽AD12345"
+                 (6 on new-energy plates), e.g. 辽A12345, 辽AD12345 or 沪A1234领, or an embassy plate 使 and 6 digits"
                 .into())
         }
     }
@@ -301,6 +303,7 @@ pub struct LimitTable {
 
 /// One entry of a limit-table file; `stage` absent means every stage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LimitEntry {
     pub method: String,
     pub quantity: String,
@@ -439,13 +442,35 @@ mod tests {
 
     #[test]
     fn plates() {
-        for good in ["辽A12345", "辽 A·12345", "辽ad12345", "辽A12345D", "辽A1234挂", "京A0001警", "粤Z1234港"]
-        {
+        for good in [
+            "辽A12345",
+            "辽 A·12345",
+            "辽ad12345",
+            "辽A12345D",
+            "辽A1234挂",
+            "京A0001警",
+            "粤Z1234港",
+            "沪A1234领",
+            "使014578",
+            "使 014·578",
+        ] {
             assert!(Plate::parse(good).is_ok(), "{good}");
         }
         assert_eq!(Plate::parse("辽 a·12345").unwrap().as_str(), "辽A12345");
-        for bad in ["", "A12345", "辽12345", "辽A1234", "辽A1234567", "辽AI2345", "辽A123456", "X辽12345", "辽A12挂45"]
-        {
+        for bad in [
+            "",
+            "A12345",
+            "辽12345",
+            "辽A1234",
+            "辽A1234567",
+            "辽AI2345",
+            "辽A123456",
+            "X辽12345",
+            "辽A12挂45",
+            "使01457",
+            "使0145789",
+            "使A14578",
+        ] {
             assert!(Plate::parse(bad).is_err(), "{bad}");
         }
     }

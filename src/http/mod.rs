@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every capability: body and query extractors that fail with problems, the
 //! fallback for unknown routes and wrong methods, and the guarantee that every error is problem+json.
 
+pub mod csv_export;
 pub mod cursor;
 mod etag;
 mod fallback;

@@ -78,7 +78,7 @@ impl Worker {
         let snapshot = crate::grid::live::Snapshot::load(&mut *db.get()?, settings.today())?;
         let live = web::Data::new(LiveIndex::new(snapshot, Duration::from_millis(settings.grid_refresh_interval_ms)));
         let storage = Storage::from_url(&settings.storage_url)?;
-        Ok(Self::new(db, storage, live, Arc::new(VehiclePolicy::from_settings(settings)), settings))
+        Ok(Self::new(db, storage, live, Arc::new(VehiclePolicy::from_settings(settings)?), settings))
     }
 
     /// Starts the next job at once instead of at the next poll (after this instance queued one).

@@ -20,13 +20,21 @@ use crate::domain::grid::CellCode;
 use crate::domain::vehicle::{Item, Outcome, Plate, TestMethod};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::grid::live::LiveIndex;
+use crate::http::csv_export::{CsvExport, ExportQuery};
 use crate::http::{Json, Page, PageParams};
 use crate::import::Upload;
 use crate::jobs::Worker;
 use crate::jobs::api::Job;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(import).service(list).service(get_one).service(stats).service(high_emitters).service(record_action);
+    // Fixed paths (`import`, `export.csv`) before `{id}`.
+    cfg.service(import)
+        .service(export)
+        .service(list)
+        .service(get_one)
+        .service(stats)
+        .service(high_emitters)
+        .service(record_action);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -348,6 +356,119 @@ pub async fn list(
     let page = Page::from_rows(rows, limit, position);
     let items = page.items.into_iter().map(Inspection::from_row).collect::<Result<Vec<_>, _>>()?;
     Ok(Page { items, next_cursor: page.next_cursor }.respond(&req))
+}
+
+/// Export inspection records as CSV
+///
+/// The records a list with the same filters returns, newest inspection first, as CSV with a header row,
+/// streamed page by page. The measured values are columns named as the import reads them; times are in the
+/// city's zone with their offset.
+#[utoipa::path(
+    operation_id = "export_vehicle_inspections",
+    tag = "vehicles",
+    params(ListQuery, ExportQuery),
+    responses(
+        (status = 200, description = "CSV, one record per row", content_type = "text/csv", body = String,
+            example = "id,source,record_id,station,inspected_at,plate,…\n019a0c5e-…,shenyang-stations,JC20260001,沈阳一站,2026-06-01T09:30:00+08:00,辽A12345,…\n"),
+        (status = 422, description = "A filter is not valid, or the cell does not exist or lies outside the caller's part of the grid", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/api/v1/vehicle-inspections/export.csv")]
+pub async fn export(
+    caller: Caller,
+    db: web::Data<Db>,
+    policy: web::Data<VehiclePolicy>,
+    query: web::Query<ListQuery>,
+    options: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = list_filter(&query, policy.tz)?;
+    let cell = query.into_inner().cell;
+    let (db, tz) = (db.into_inner(), policy.tz);
+    let export = CsvExport { filename: "vehicle-inspections.csv", columns: &EXPORT_COLUMNS, after: keyset };
+    let read = move |after, limit| {
+        let (db, caller, filter, cell) = (db.clone(), caller.clone(), filter.clone(), cell.clone());
+        async move { db.run(move |conn| service::list(conn, &caller, filter, cell.as_deref(), after, limit)).await }
+    };
+    export.respond(&options, read, move |row| export_record(row, tz)).await
+}
+
+fn keyset(row: &InspectionRow) -> (NaiveDateTime, String) {
+    (row.inspected_at, row.id.clone())
+}
+
+const EXPORT_COLUMNS: [&str; 29] = [
+    "id",
+    "source",
+    "record_id",
+    "station",
+    "inspected_at",
+    "plate",
+    "plate_colour",
+    "vin",
+    "vin_check_digit_ok",
+    "vehicle_category",
+    "fuel_type",
+    "stage",
+    "method",
+    "limit_class",
+    "opacity_k",
+    "nox_ppm",
+    "ringelmann",
+    "opacity_pct",
+    "no_ppm",
+    "obd_fault_codes",
+    "obd_ready",
+    "lon",
+    "lat",
+    "cell_code",
+    "submitted_result",
+    "result",
+    "disagrees",
+    "version",
+    "updated_at",
+];
+
+fn export_record(r: &InspectionRow, tz: chrono_tz::Tz) -> [String; 29] {
+    let local = |t: NaiveDateTime| t.and_utc().with_timezone(&tz).to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let shown = |v: Option<String>| v.unwrap_or_default();
+    let measured: serde_json::Map<String, Value> = serde_json::from_str(&r.measurements).unwrap_or_default();
+    let value = |key: &str| match measured.get(key) {
+        Some(Value::Array(codes)) => codes.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(";"),
+        Some(Value::Null) | None => String::new(),
+        Some(v) => v.to_string(),
+    };
+    [
+        r.id.clone(),
+        r.source.clone(),
+        r.record_id.clone(),
+        text(&r.station),
+        local(r.inspected_at),
+        r.plate.clone(),
+        text(&r.plate_colour),
+        text(&r.vin),
+        shown(r.vin_check_ok.map(|ok| ok.to_string())),
+        text(&r.vehicle_category),
+        text(&r.fuel_type),
+        text(&r.stage),
+        r.method.clone(),
+        r.limit_class.clone(),
+        value("opacity_k"),
+        value("nox_ppm"),
+        value("ringelmann"),
+        value("opacity_pct"),
+        value("no_ppm"),
+        value("obd_fault_codes"),
+        value("obd_ready"),
+        shown(r.lon.map(|v| v.to_string())),
+        shown(r.lat.map(|v| v.to_string())),
+        text(&r.cell_code),
+        text(&r.submitted_result),
+        r.result.clone(),
+        r.disagrees.to_string(),
+        r.version.to_string(),
+        local(r.updated_at),
+    ]
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -10,7 +10,8 @@ pub mod service;
 pub mod store;
 
 use crate::config::Settings;
-use crate::domain::vehicle::LimitTable;
+use crate::db::BoxError;
+use crate::domain::vehicle::{LimitEntry, LimitTable};
 
 pub use api::routes;
 
@@ -27,7 +28,15 @@ pub struct VehiclePolicy {
 }
 
 impl VehiclePolicy {
-    pub fn from_settings(s: &Settings) -> Self {
-        Self { tz: s.timezone, limits: LimitTable::default(), target_percent: s.vehicle_pass_target_percent }
+    /// The built-in limit table, with the configured file's entries over it.
+    pub fn from_settings(s: &Settings) -> Result<Self, BoxError> {
+        let mut limits = LimitTable::default();
+        if let Some(path) = &s.vehicle_limits_file {
+            let bad = |e: String| format!("vehicle_limits_file {}: {e}", path.display());
+            let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+            let entries: Vec<LimitEntry> = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+            limits = limits.with_entries(&entries).map_err(bad)?;
+        }
+        Ok(Self { tz: s.timezone, limits, target_percent: s.vehicle_pass_target_percent })
     }
 }

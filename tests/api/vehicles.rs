@@ -202,12 +202,12 @@ async fn every_bad_row_is_named_by_line_and_column_and_nothing_is_written() {
 }
 
 #[actix_web::test]
-async fn the_pass_rate_of_a_constructed_year_is_97_72_percent_with_retests() {
+async fn the_pass_rate_of_a_constructed_year_of_100_000_results_is_97_72_percent_with_retests() {
     let app = spawn_app().await;
     two_districts(&app).await;
     let mut rows = Vec::new();
-    for i in 0..10_000 {
-        let (value, cell) = if i < 228 { (1.5, "210103") } else { (0.5, "210102") };
+    for i in 0..100_000 {
+        let (value, cell) = if i < 2_280 { (1.5, "210103") } else { (0.5, "210102") };
         let day = 1 + i % 28;
         rows.push(format!(
             "Y{i},S{},2026-03-{day:02} 10:00:00,辽A{i:05},黄,,国五,自由加速,a,{value},,,,,,,,{cell}",
@@ -219,24 +219,26 @@ async fn the_pass_rate_of_a_constructed_year_is_97_72_percent_with_retests() {
         let value = if i < 90 { 0.5 } else { 1.4 };
         rows.push(format!("R{i},S0,2026-04-10 10:00:00,辽A{i:05},黄,,国五,自由加速,a,{value},,,,,,,,210103"));
     }
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
-    import_ok(&app, &file(&rows)).await;
+    // As a station network sends a year: several files.
+    for part in rows.chunks(25_025) {
+        import_ok(&app, &file(&part.iter().map(String::as_str).collect::<Vec<_>>())).await;
+    }
 
     let march = app.get("/api/v1/stats/vehicle-inspections?from=2026-03-01&to=2026-03-31").await;
     march.assert_status(200);
     let march = march.json();
-    assert_eq!((march["tested"].as_u64(), march["passed"].as_u64()), (Some(10_000), Some(9_772)));
+    assert_eq!((march["tested"].as_u64(), march["passed"].as_u64()), (Some(100_000), Some(97_720)));
     assert_eq!(march["pass_rate"], 97.72);
     assert_eq!((march["target"].as_f64(), march["meets_target"].as_bool()), (Some(90.0), Some(true)));
     assert_eq!(march["by_method"]["free_acceleration"]["pass_rate"], 97.72);
-    assert_eq!(march["failed_vehicles"], 228);
+    assert_eq!(march["failed_vehicles"], 2_280);
     assert_eq!(march["retested"], 0);
 
     let spring = app.get("/api/v1/stats/vehicle-inspections?from=2026-03-01&to=2026-04-30").await.json();
     assert_eq!((spring["retested"].as_u64(), spring["retest_passed"].as_u64()), (Some(100), Some(90)));
     assert_eq!(spring["retest_pass_rate"], 90.0);
     let east = app.get("/api/v1/stats/vehicle-inspections?from=2026-03-01&to=2026-03-31&cell=210103").await.json();
-    assert_eq!((east["tested"].as_u64(), east["pass_rate"].as_f64()), (Some(228), Some(0.0)));
+    assert_eq!((east["tested"].as_u64(), east["pass_rate"].as_f64()), (Some(2_280), Some(0.0)));
     assert_eq!(east["meets_target"], false);
 
     let bad = app.get("/api/v1/stats/vehicle-inspections?from=2026-03-31&to=2026-03-01").await;
@@ -279,6 +281,85 @@ async fn inspectors_and_importers_write_others_read_in_scope() {
     assert_eq!(figures.json()["tested"], 1);
     let worker = app.account(Role::GridWorker, Some("210102")).await;
     app.get_as(&worker, "/api/v1/vehicle-inspections").await.assert_problem(403, "forbidden");
+}
+
+#[actix_web::test]
+async fn records_export_as_csv_in_pages_with_the_list_filters_and_scope() {
+    let app = spawn_app().await;
+    two_districts(&app).await;
+    import_ok(&app, &rows(1_203)).await;
+    let east = file(&[
+        "E1,\"站,东\",2026-06-01 09:30:00,使014578,黑,,国五,遥感检测,a,,,,31,100,,,不合格,210103",
+        "E2,S1,2026-06-02 09:30:00,辽A12346,黄,,国六b,OBD检查,a,,,,,,P0420;P0300,1,,210103",
+    ]);
+    import_ok(&app, &east).await;
+
+    let res = app.get("/api/v1/vehicle-inspections/export.csv?bom=true").await;
+    res.assert_status(200);
+    assert_eq!(res.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert!(res.body.starts_with(b"\xEF\xBB\xBFid,source,record_id,station,inspected_at,plate"));
+    let mut reader = csv::Reader::from_reader(&res.body[3..]);
+    let header = reader.headers().unwrap().clone();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 1_205, "every page, past the first");
+    let ids: std::collections::HashSet<&str> = records.iter().map(|r| &r[0]).collect();
+    assert_eq!(ids.len(), 1_205, "no record twice across pages");
+    let column = |r: &csv::StringRecord, name: &str| r[header.iter().position(|h| h == name).unwrap()].to_owned();
+    let e2 = &records[0];
+    assert_eq!(
+        (column(e2, "record_id"), column(e2, "inspected_at")),
+        ("E2".into(), "2026-06-02T09:30:00+08:00".into())
+    );
+    assert_eq!((column(e2, "obd_fault_codes"), column(e2, "obd_ready")), ("P0420;P0300".into(), "true".into()));
+    let e1 = &records[1];
+    assert_eq!((column(e1, "station"), column(e1, "plate")), ("站,东".into(), "使014578".into()));
+    assert_eq!(
+        (column(e1, "opacity_pct"), column(e1, "result"), column(e1, "disagrees")),
+        ("31.0".into(), "fail".into(), "false".into())
+    );
+
+    let filtered = app.get("/api/v1/vehicle-inspections/export.csv?method=remote_sensing&cell=210103").await;
+    assert_eq!(csv::Reader::from_reader(&filtered.body[..]).records().count(), 1);
+    app.get("/api/v1/vehicle-inspections/export.csv?method=smell").await.assert_problem(422, "validation");
+    let west_viewer = app.account(Role::Viewer, Some("210102")).await;
+    let seen = app.get_as(&west_viewer, "/api/v1/vehicle-inspections/export.csv").await;
+    assert_eq!(csv::Reader::from_reader(&seen.body[..]).records().count(), 1_203, "scope applies to exports");
+    let outside = app.get_as(&west_viewer, "/api/v1/vehicle-inspections/export.csv?cell=210103").await;
+    outside.assert_problem(422, "validation");
+}
+
+#[actix_web::test]
+async fn a_configured_limit_table_replaces_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = dir.path().join("limits.json");
+    let entries = json!([
+        {"method": "free_acceleration", "quantity": "opacity_k", "class": "a", "limit": 1.0},
+        {"method": "free_acceleration", "quantity": "opacity_k", "stage": "china_6b", "class": "a", "limit": 0.5},
+    ]);
+    std::fs::write(&limits, entries.to_string()).unwrap();
+    let app = spawn_app_with(|s| s.vehicle_limits_file = Some(limits.clone())).await;
+    two_districts(&app).await;
+    let t = "2026-06-01 09:30:00";
+    let rows = [
+        format!("at,S1,{t},辽A10001,黄,,国五,自由加速,a,1.0,,,,,,,,210102"),
+        format!("over,S1,{t},辽A10002,黄,,国五,自由加速,a,1.1,,,,,,,,210102"),
+        format!("stage,S1,{t},辽A10003,黄,,国六b,自由加速,a,0.6,,,,,,,,210102"),
+    ];
+    import_ok(&app, &file(&rows.iter().map(String::as_str).collect::<Vec<_>>())).await;
+    let records = by_record(&app, "").await;
+    assert_eq!(records["at"]["result"], "pass");
+    assert_eq!(records["over"]["items"][0]["limit"], 1.0);
+    assert_eq!(records["over"]["result"], "fail", "1.1 passes the built-in 1.2 but not the configured 1.0");
+    assert_eq!(
+        (records["stage"]["items"][0]["limit"].as_f64(), records["stage"]["result"].as_str()),
+        (Some(0.5), Some("fail"))
+    );
+
+    std::fs::write(&limits, r#"[{"method": "free_acceleration", "quantity": "nox_ppm", "class": "a", "limit": 1}]"#)
+        .unwrap();
+    let settings = airgrid::config::Settings { vehicle_limits_file: Some(limits), ..Default::default() };
+    let refused = airgrid::vehicles::VehiclePolicy::from_settings(&settings).unwrap_err().to_string();
+    assert!(refused.contains("entry 1"), "a quantity the method does not measure stops start-up: {refused}");
 }
 
 /// `count` good rows in the west district, record ids `J0…`.

@@ -1,10 +1,8 @@
 //! Reading incidents: one with its timeline and photos, lists (JSON or GeoJSON), and a streamed CSV export.
 
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::web::Bytes;
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -16,6 +14,7 @@ use crate::domain::grid::CellCode;
 use crate::domain::incident::Source;
 use crate::domain::workflow::Status;
 use crate::error::{ApiError, FieldError, Problem};
+use crate::http::csv_export::{CsvExport, ExportQuery};
 use crate::http::{Page, PageParams, etag, next_href};
 use crate::incidents::Policy;
 use crate::incidents::service::{self, Seen};
@@ -271,17 +270,6 @@ pub async fn get(
     Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(version))).json(detail))
 }
 
-/// Export options.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ExportQuery {
-    /// Start with a UTF-8 byte-order mark, so Excel opens Chinese text correctly.
-    #[serde(default)]
-    bom: bool,
-}
-
-const EXPORT_PAGE: i64 = 500;
-
 /// Export incidents as CSV
 ///
 /// The incidents a list with the same filters returns, as CSV with a header row, streamed page by page
@@ -305,47 +293,14 @@ pub async fn export(
 ) -> Result<HttpResponse, ApiError> {
     let filter = list_filter(&query, &caller, &policy)?;
     let within = query.cell.clone();
-    // Check the filter and scope before the answer starts: errors after the first byte cannot be problems.
-    let (who, first, w) = (caller.clone(), filter.clone(), within.clone());
-    let first = db.run(move |conn| service::list(conn, &who, first, w, EXPORT_PAGE)).await?;
-    let header_row = csv_row(&COLUMNS.map(str::to_owned));
-    let start = if options.bom { [&b"\xEF\xBB\xBF"[..], &header_row].concat() } else { header_row };
-    let state = Some((first, filter, within));
-    let db = db.into_inner();
-    let policy = policy.into_inner();
-    let pages = futures_util::stream::unfold(state, move |state| {
-        let (db, policy, caller) = (db.clone(), policy.clone(), caller.clone());
-        async move {
-            let (rows, mut filter, within) = state?;
-            if rows.is_empty() {
-                return None;
-            }
-            let full = rows.len() as i64 == EXPORT_PAGE;
-            filter.before = rows.last().map(|s| s.row.id.clone());
-            let chunk: Vec<u8> = rows.iter().flat_map(|s| csv_row(&record(s, &policy))).collect();
-            let next = if full {
-                let (f, w) = (filter.clone(), within.clone());
-                match db.run(move |conn| service::list(conn, &caller, f, w, EXPORT_PAGE)).await {
-                    Ok(rows) => Some((rows, filter, within)),
-                    Err(e) => {
-                        tracing::error!(error = %e, "incident export stopped");
-                        None
-                    }
-                }
-            } else {
-                None
-            };
-            Some((Ok::<_, actix_web::Error>(Bytes::from(chunk)), next))
-        }
-    });
-    let body = futures_util::stream::once(async move { Ok::<_, actix_web::Error>(Bytes::from(start)) }).chain(pages);
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            HeaderValue::from_static("attachment; filename=\"incidents.csv\""),
-        ))
-        .streaming(body))
+    let (db, record_policy) = (db.into_inner(), policy.clone());
+    let export = CsvExport { filename: "incidents.csv", columns: &COLUMNS, after: |s: &Seen| s.row.id.clone() };
+    let read = move |before: Option<String>, limit| {
+        let (db, caller, within) = (db.clone(), caller.clone(), within.clone());
+        let filter = IncidentFilter { before, ..filter.clone() };
+        async move { db.run(move |conn| service::list(conn, &caller, filter, within, limit)).await }
+    };
+    export.respond(&options, read, move |s| record(s, &record_policy)).await
 }
 
 const COLUMNS: [&str; 21] = [
@@ -402,12 +357,4 @@ fn record(seen: &Seen, policy: &Policy) -> [String; 21] {
         local(r.closed_at),
         overdue.to_string(),
     ]
-}
-
-/// One CSV line, quoted as needed by the `csv` crate.
-fn csv_row(fields: &[String]) -> Vec<u8> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    // Writing to memory cannot fail.
-    let _ = writer.write_record(fields);
-    writer.into_inner().unwrap_or_default()
 }
