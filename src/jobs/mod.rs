@@ -48,8 +48,9 @@ pub struct Worker {
     wake: Arc<Notify>,
 }
 
-/// Rows per chunk: each commits on its own with the job's checkpoint.
-const CHUNK_ROWS: usize = 2_000;
+/// Rows per chunk: each commits on its own with the job's checkpoint. Fewer, larger commits write each
+/// index page fewer times.
+const CHUNK_ROWS: usize = 10_000;
 
 impl Worker {
     pub fn new(

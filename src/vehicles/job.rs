@@ -22,6 +22,9 @@ use crate::jobs::Worker;
 use crate::jobs::store::{self as jobs, JobRow};
 use crate::storage::Storage;
 
+/// Rows held in memory at once while a chunk is written: a chunk's commit size does not set the memory.
+const WRITE_BATCH: usize = 1_000;
+
 /// What a queued inspection import needs besides its file.
 #[derive(Debug, Serialize, Deserialize)]
 struct Params {
@@ -104,13 +107,21 @@ pub async fn run(worker: &Worker, job: JobRow, max_chunks: Option<usize>) -> Res
         let step = worker
             .db
             .transaction(move |conn| {
-                let chunk: Vec<Numbered> =
-                    rows.by_ref().take(size).collect::<Result<_, _>>().map_err(import::invalid_rows)?;
-                let end = done + chunk.len() as i64;
-                let written =
-                    write_rows(conn, &who, &source, &route(&snapshot, chunk), Vec::new(), &mut seen, &policy)?;
-                let mut running = running;
-                running.add(&written);
+                let (mut running, mut taken) = (running, 0);
+                while taken < size {
+                    let batch: Vec<Numbered> = rows
+                        .by_ref()
+                        .take(WRITE_BATCH.min(size - taken))
+                        .collect::<Result<_, _>>()
+                        .map_err(import::invalid_rows)?;
+                    if batch.is_empty() {
+                        break;
+                    }
+                    taken += batch.len();
+                    let routed = route(&snapshot, batch);
+                    running.add(&write_rows(conn, &who, &source, &routed, Vec::new(), &mut seen, &policy)?);
+                }
+                let end = done + taken as i64;
                 let now = db::now();
                 let json = serde_json::to_string(&running).map_err(ApiError::internal)?;
                 if !jobs::advance(conn, &id, &owner, (end, total), &json, now + lease, now)? {
@@ -125,6 +136,9 @@ pub async fn run(worker: &Worker, job: JobRow, max_chunks: Option<usize>) -> Res
             .await?;
         (rows, seen, summary, done) = step;
         chunks += 1;
+        if chunks == 1 && summary.created > 0 {
+            worker.db.run(|conn| Ok(super::store::refresh_statistics(conn)?)).await?;
+        }
         if done >= total {
             tracing::info!(job = %job.id, rows = total, "inspection import finished");
             return Ok(());

@@ -224,7 +224,7 @@ pub fn record_imported(
 /// SHA-256 of the normalised record: equal for a row sent again, different for a corrected one.
 fn fingerprint(record: &Submitted) -> String {
     let json = serde_json::to_vec(record).expect("a record serialises");
-    Sha256::digest(json).iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", Sha256::digest(json))
 }
 
 /// The stored row of a record, with the server's judgement.

@@ -79,8 +79,18 @@ pub fn known(
     Ok(known)
 }
 
-/// Inserts new records by each database's fast path: `COPY … FROM STDIN` on PostgreSQL, multi-row
-/// `INSERT`s on SQLite (in the caller's transaction either way).
+/// PostgreSQL plans the record lookups from the table's statistics, which a table a bulk import is filling
+/// does not yet have (it then guesses that a source holds 0.5% of the rows and scans them all for every
+/// lookup). A job refreshes them after its first chunk; SQLite needs nothing.
+pub fn refresh_statistics(conn: &mut AnyConnection) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(pg) = conn {
+        diesel::sql_query("ANALYZE vehicle_inspections").execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Inserts new records by each database's fast path: `COPY … FROM STDIN` on PostgreSQL, a prepared
+/// `INSERT` a row on SQLite (in the caller's transaction either way).
 pub fn insert(conn: &mut AnyConnection, rows: &[InspectionRow]) -> QueryResult<()> {
     if rows.is_empty() {
         return Ok(());
@@ -90,9 +100,9 @@ pub fn insert(conn: &mut AnyConnection, rows: &[InspectionRow]) -> QueryResult<(
             diesel::copy_from(vehicle_inspections::table).from_insertable(rows).execute(pg)?;
         }
         AnyConnection::Sqlite(lite) => {
-            // 28 columns a row: 1,000 rows stay under SQLite's 32,766 bound parameters.
-            for chunk in rows.chunks(1_000) {
-                diesel::insert_into(vehicle_inspections::table).values(chunk).execute(lite)?;
+            // One cached statement a row: unlike a multi-row INSERT it needs no statement journal.
+            for row in rows {
+                diesel::insert_into(vehicle_inspections::table).values(row).execute(lite)?;
             }
         }
     }
