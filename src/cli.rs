@@ -70,7 +70,9 @@ pub enum UserAction {
 #[derive(Debug, Subcommand)]
 pub enum ImportData {
     /// Vehicle emission inspection results (`POST /api/v1/vehicle-inspections/import`).
-    VehicleInspections(crate::client::ImportArgs),
+    VehicleInspections(crate::client::InspectionArgs),
+    /// Satellite fire points: a NASA FIRMS CSV or another source's list (`POST /api/v1/fire-points/import`).
+    FirePoints(crate::client::FirePointArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,9 +13,9 @@ use sha2::{Digest, Sha256};
 
 use crate::db::BoxError;
 
-/// What to send, and where.
+/// The file and the service it goes to.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ImportArgs {
+pub struct Target {
     /// The file: CSV (`.csv`, `.tsv`; UTF-8, or GBK as Excel exports it) or NDJSON (`.ndjson`, `.jsonl`).
     pub file: PathBuf,
     /// Base URL of the airgrid service, e.g. `https://airgrid.example.gov.cn`.
@@ -24,43 +24,97 @@ pub struct ImportArgs {
     /// Access token of an account that may import.
     #[arg(long, env = "AIRGRID_TOKEN", hide_env_values = true)]
     pub token: String,
+    /// The media type, when the file's extension does not say it (e.g. `text/csv; charset=gbk`).
+    #[arg(long)]
+    pub content_type: Option<String>,
+}
+
+/// Vehicle inspections to import.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InspectionArgs {
+    #[command(flatten)]
+    pub target: Target,
     /// The system the records come from (2–32 of a–z, 0–9, `_`, `-`).
     #[arg(long)]
     pub source: String,
     /// Coordinates of `lon`/`lat` columns: wgs84, gcj02 or bd09.
     #[arg(long, default_value = "wgs84")]
     pub crs: String,
-    /// The media type, when the file's extension does not say it (e.g. `text/csv; charset=gbk`).
-    #[arg(long)]
-    pub content_type: Option<String>,
+}
+
+/// Satellite fire points to import.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FirePointArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Where the list comes from: `firms` (NASA FIRMS) or another source's slug (2–32 of a–z, 0–9, `_`, `-`).
+    #[arg(long, default_value = "firms")]
+    pub source: String,
 }
 
 /// Imports vehicle inspections; fails (non-zero exit) when the service refuses the file, naming every bad row.
-pub async fn import_vehicle_inspections(args: ImportArgs) -> Result<(), BoxError> {
-    let content_type = match &args.content_type {
+pub async fn import_vehicle_inspections(args: InspectionArgs) -> Result<(), BoxError> {
+    let path = format!("/api/v1/vehicle-inspections/import?source={}&crs={}", args.source, args.crs);
+    let summary = send(&args.target, &path, &args.source).await?;
+    let n = |k: &str| summary[k].as_u64().unwrap_or(0);
+    println!(
+        "{}: {} rows; {} created, {} updated, {} unchanged; {} disagree with the station's result",
+        args.target.file.display(),
+        n("rows"),
+        n("created"),
+        n("updated"),
+        n("unchanged"),
+        n("disagreements")
+    );
+    Ok(())
+}
+
+/// Imports satellite fire points; fails (non-zero exit) when the service refuses the file.
+pub async fn import_fire_points(args: FirePointArgs) -> Result<(), BoxError> {
+    let path = format!("/api/v1/fire-points/import?source={}", args.source);
+    let summary = send(&args.target, &path, &args.source).await?;
+    let n = |k: &str| summary[k].as_u64().unwrap_or(0);
+    let screened: u64 = summary["screened"].as_object().into_iter().flatten().filter_map(|(_, v)| v.as_u64()).sum();
+    println!(
+        "{}: {} rows; {} new ({} screened out), {} already known, {} outside the grid; {} fire events created, {} joined existing ones",
+        args.target.file.display(),
+        n("rows"),
+        n("imported"),
+        screened,
+        n("already_known"),
+        n("outside_grid"),
+        n("events_created"),
+        n("joined_existing")
+    );
+    Ok(())
+}
+
+/// Streams the file to `path` with a progress bar and answers the import's summary: at once, or at the end
+/// of the job a large file becomes.
+async fn send(target: &Target, path: &str, source: &str) -> Result<Value, BoxError> {
+    let content_type = match &target.content_type {
         Some(given) => given.clone(),
-        None => media_type(&args.file)?.to_owned(),
+        None => media_type(&target.file)?.to_owned(),
     };
-    let length = tokio::fs::metadata(&args.file).await.map_err(|e| format!("{}: {e}", args.file.display()))?.len();
+    let length = tokio::fs::metadata(&target.file).await.map_err(|e| format!("{}: {e}", target.file.display()))?.len();
     // The same file and source always carry the same key: running the command again after a dropped
     // connection answers the first import again instead of importing twice.
-    let key = format!("import-{}-{}", args.source, file_sha256(&args.file).await?);
-    let base = args.url.trim_end_matches('/').to_owned();
+    let key = format!("import-{source}-{}", file_sha256(&target.file).await?);
+    let base = target.url.trim_end_matches('/').to_owned();
     let client = reqwest::Client::builder().connect_timeout(Duration::from_secs(10)).build()?;
 
     let bar = ProgressBar::new(length)
         .with_style(ProgressStyle::with_template("uploading {bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}")?);
     let counted = bar.clone();
-    let file = tokio::fs::File::open(&args.file).await?;
+    let file = tokio::fs::File::open(&target.file).await?;
     let stream = tokio_util::io::ReaderStream::new(file).inspect(move |chunk| {
         if let Ok(chunk) = chunk {
             counted.inc(chunk.len() as u64);
         }
     });
-    let url = format!("{base}/api/v1/vehicle-inspections/import?source={}&crs={}", args.source, args.crs);
     let res = client
-        .post(url)
-        .bearer_auth(&args.token)
+        .post(format!("{base}{path}"))
+        .bearer_auth(&target.token)
         .header(CONTENT_TYPE, content_type)
         .header(CONTENT_LENGTH, length)
         .header("Idempotency-Key", key)
@@ -69,12 +123,12 @@ pub async fn import_vehicle_inspections(args: ImportArgs) -> Result<(), BoxError
         .await?;
     bar.finish_and_clear();
     match res.status() {
-        StatusCode::OK => report(&args, &res.json::<Value>().await?),
+        StatusCode::OK => Ok(res.json::<Value>().await?),
         StatusCode::ACCEPTED => {
             let location = res.headers().get(LOCATION).and_then(|v| v.to_str().ok()).ok_or("202 without Location")?;
-            let job = follow(&client, &format!("{base}{location}"), &args.token).await?;
+            let job = follow(&client, &format!("{base}{location}"), &target.token).await?;
             match job["status"].as_str() {
-                Some("succeeded") => report(&args, &job["summary"]),
+                Some("succeeded") => Ok(job["summary"].clone()),
                 _ => Err(refusal(&job["problem"])),
             }
         }
@@ -118,20 +172,6 @@ async fn follow(client: &reqwest::Client, url: &str, token: &str) -> Result<Valu
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-}
-
-fn report(args: &ImportArgs, summary: &Value) -> Result<(), BoxError> {
-    let n = |k: &str| summary[k].as_u64().unwrap_or(0);
-    println!(
-        "{}: {} rows; {} created, {} updated, {} unchanged; {} disagree with the station's result",
-        args.file.display(),
-        n("rows"),
-        n("created"),
-        n("updated"),
-        n("unchanged"),
-        n("disagreements")
-    );
-    Ok(())
 }
 
 /// The service's problem as an error: its detail, then every bad row.

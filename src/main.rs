@@ -35,8 +35,12 @@ fn run(cli: Cli) -> Result<(), BoxError> {
         return Ok(());
     }
     // A client of a running service: no settings, no database.
-    if let Some(Command::Import { what: ImportData::VehicleInspections(args) }) = cli.command {
-        return actix_web::rt::System::new().block_on(airgrid::client::import_vehicle_inspections(args));
+    if let Some(Command::Import { what }) = cli.command {
+        let runtime = actix_web::rt::System::new();
+        return match what {
+            ImportData::VehicleInspections(args) => runtime.block_on(airgrid::client::import_vehicle_inspections(args)),
+            ImportData::FirePoints(args) => runtime.block_on(airgrid::client::import_fire_points(args)),
+        };
     }
     let settings = Settings::load(cli.config.as_deref(), &cli.overrides)?;
     telemetry::init(&settings);

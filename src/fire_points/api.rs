@@ -1,6 +1,6 @@
 //! Fire-point endpoints: import, a fire event with its detections, and its ground finding.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -8,19 +8,20 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::FirePolicy;
 use super::service::{self, FireStats, ImportSummary};
-use super::store::{DetectionRow, EventRow};
+use super::store::{DetectionRow, EventRow, FireFilter};
 use crate::auth::Caller;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::domain::fire::Finding;
+use crate::domain::fire::{Confidence, Finding};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::grid::live::LiveIndex;
-use crate::http::Json;
+use crate::http::geojson::{self, FeatureCollection};
+use crate::http::{Json, Page, PageParams, cursor};
 use crate::import::Upload;
 use crate::incidents::Policy;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(import).service(get_event).service(verify).service(stats);
+    cfg.service(import).service(list_detections).service(list_events).service(get_event).service(verify).service(stats);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -93,6 +94,30 @@ pub struct FireDetection {
     pub confidence: Option<String>,
     pub frp: Option<f64>,
     pub cell_code: String,
+    /// Why it was kept from dispatch (`low_confidence`, `static_land_source`); null
+    /// when dispatched.
+    pub screened: Option<String>,
+    /// The fire event it belongs to (null when screened).
+    pub event_id: Option<String>,
+}
+
+impl FireDetection {
+    fn of(d: DetectionRow) -> Self {
+        Self {
+            id: d.id,
+            source: d.source,
+            satellite: d.satellite,
+            instrument: d.instrument,
+            acquired_at: d.acquired_at.and_utc(),
+            lon: d.lon,
+            lat: d.lat,
+            confidence: d.confidence,
+            frp: d.frp,
+            cell_code: d.cell_code,
+            screened: d.screened,
+            event_id: d.event_id,
+        }
+    }
 }
 
 /// A fire event: repeat passes of one fire, the incident it became and its ground check.
@@ -130,23 +155,156 @@ impl FireEvent {
             verify_by: event.verify_by.and_utc(),
             finding_note: event.finding_note,
             verified_at: event.verified_at.map(|t| t.and_utc()),
-            detections: detections
-                .into_iter()
-                .map(|d| FireDetection {
-                    id: d.id,
-                    source: d.source,
-                    satellite: d.satellite,
-                    instrument: d.instrument,
-                    acquired_at: d.acquired_at.and_utc(),
-                    lon: d.lon,
-                    lat: d.lat,
-                    confidence: d.confidence,
-                    frp: d.frp,
-                    cell_code: d.cell_code,
-                })
-                .collect(),
+            detections: detections.into_iter().map(FireDetection::of).collect(),
         }
     }
+}
+
+/// Filters of fire-point and fire-event lists; every one narrows.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FireQuery {
+    /// Acquired (events: first detected) at or after this time: RFC 3339, or a local date or date and time
+    /// in the city's zone.
+    #[param(format = DateTime, example = "2020-09-01T00:00:00+08:00")]
+    from: Option<String>,
+    /// Before this time (same forms).
+    #[param(format = DateTime, example = "2020-12-01T00:00:00+08:00")]
+    to: Option<String>,
+    /// The cell with this code and everything below it (a district, a street).
+    #[param(value_type = Option<crate::domain::grid::CellCode>, example = "210102")]
+    cell: Option<String>,
+    /// A satellite (`terra`, `aqua`, `snpp`, `noaa20`, `noaa21`, or another source's); events with a
+    /// detection by it.
+    #[param(example = "noaa20")]
+    satellite: Option<String>,
+    /// Fire points only: this confidence, a percentage (`85`) or a class (`high`, `h`, `nominal`…).
+    confidence: Option<String>,
+    /// Fire points only: those kept from dispatch (`true`) or dispatched (`false`).
+    screened: Option<bool>,
+    /// Fire events only: the ground finding, or `unverified`.
+    #[param(example = "burning_confirmed")]
+    finding: Option<String>,
+    /// `json` (default) or `geojson` (an `application/geo+json` FeatureCollection; so does
+    /// `Accept: application/geo+json`).
+    #[param(pattern = "^(json|geojson)$")]
+    f: Option<String>,
+}
+
+fn fire_filter(q: &FireQuery, tz: chrono_tz::Tz) -> Result<FireFilter, ApiError> {
+    let mut errors = Vec::new();
+    let mut time = |raw: &Option<String>, field: &str| {
+        raw.as_deref()
+            .and_then(|t| crate::domain::time::parse(t, tz).map_err(|m| errors.push(FieldError::new(field, m))).ok())
+    };
+    let (from, to) = (time(&q.from, "from"), time(&q.to, "to"));
+    let confidence = q.confidence.as_deref().and_then(|raw| match Confidence::parse(raw) {
+        Some(c) => Some(c.as_text()),
+        None => {
+            errors.push(FieldError::new("confidence", "a percentage 0–100, or low, nominal or high (l/n/h)"));
+            None
+        }
+    });
+    let finding = match q.finding.as_deref() {
+        None => None,
+        Some("unverified") => Some(None),
+        Some(raw) => match Finding::parse(raw) {
+            Some(f) => Some(Some(f.as_str().to_owned())),
+            None => {
+                let known: Vec<&str> = Finding::ALL.iter().map(|f| f.as_str()).collect();
+                errors.push(FieldError::new("finding", format!("one of unverified, {}", known.join(", "))));
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    Ok(FireFilter {
+        from: from.map(|t| t.naive_utc()),
+        to: to.map(|t| t.naive_utc()),
+        within: None,
+        satellite: q.satellite.as_deref().map(|s| s.trim().to_lowercase()),
+        confidence,
+        screened: q.screened,
+        finding,
+    })
+}
+
+/// List fire points
+///
+/// Detections inside the caller's part of the grid, newest first, with cursor pages, dispatched or screened
+/// out (with the reason). `f=geojson` (or `Accept: application/geo+json`) answers a GeoJSON
+/// FeatureCollection for a map.
+#[utoipa::path(
+    operation_id = "list_fire_points",
+    tag = "fire points",
+    params(FireQuery, PageParams),
+    responses(
+        (status = 200, description = "One page of detections; a `Link: rel=\"next\"` header points to the next", content(
+            (Page<FireDetection> = "application/json"),
+            (FeatureCollection<FireDetection> = "application/geo+json"),
+        )),
+        (status = 422, description = "A filter is not valid, or the cell does not exist or lies outside the caller's part of the grid", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/api/v1/fire-points")]
+pub async fn list_detections(
+    req: HttpRequest,
+    caller: Caller,
+    db: web::Data<Db>,
+    settings: web::Data<Settings>,
+    query: web::Query<FireQuery>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let geojson = geojson::wanted(&req, query.f.as_deref())?;
+    let filter = fire_filter(&query, settings.timezone)?;
+    let (limit, after) = (page.limit()?, page.after()?.map(cursor::parse_timed).transpose()?);
+    let cell = query.into_inner().cell;
+    let rows =
+        db.run(move |conn| service::list_detections(conn, &caller, filter, cell.as_deref(), after, limit + 1)).await?;
+    let page = Page::from_rows(rows, limit, |d| cursor::timed(d.acquired_at, &d.id));
+    let page = Page { items: page.items.into_iter().map(FireDetection::of).collect(), next_cursor: page.next_cursor };
+    Ok(if geojson { geojson::respond(&req, page, |d| d.id.clone(), |d| (d.lon, d.lat)) } else { page.respond(&req) })
+}
+
+/// List fire events
+///
+/// Fire events in the caller's part of the grid, newest first detected first, each with its detections
+/// and the state of its ground check, with cursor pages; `f=geojson` for a map.
+#[utoipa::path(
+    operation_id = "list_fire_events",
+    tag = "fire points",
+    params(FireQuery, PageParams),
+    responses(
+        (status = 200, description = "One page of fire events; a `Link: rel=\"next\"` header points to the next", content(
+            (Page<FireEvent> = "application/json"),
+            (FeatureCollection<FireEvent> = "application/geo+json"),
+        )),
+        (status = 422, description = "A filter is not valid, or the cell does not exist or lies outside the caller's part of the grid", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/api/v1/fire-events")]
+pub async fn list_events(
+    req: HttpRequest,
+    caller: Caller,
+    db: web::Data<Db>,
+    settings: web::Data<Settings>,
+    query: web::Query<FireQuery>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let geojson = geojson::wanted(&req, query.f.as_deref())?;
+    let filter = fire_filter(&query, settings.timezone)?;
+    let (limit, after) = (page.limit()?, page.after()?.map(cursor::parse_timed).transpose()?);
+    let cell = query.into_inner().cell;
+    let rows =
+        db.run(move |conn| service::list_events(conn, &caller, filter, cell.as_deref(), after, limit + 1)).await?;
+    let page = Page::from_rows(rows, limit, |(e, _)| cursor::timed(e.first_at, &e.id));
+    let page = Page {
+        items: page.items.into_iter().map(|(e, d)| FireEvent::of(e, d)).collect(),
+        next_cursor: page.next_cursor,
+    };
+    Ok(if geojson { geojson::respond(&req, page, |e| e.id.clone(), |e| (e.lon, e.lat)) } else { page.respond(&req) })
 }
 
 /// Read a fire event

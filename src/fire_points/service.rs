@@ -236,6 +236,47 @@ pub fn get(conn: &mut AnyConnection, caller: &Caller, id: &str) -> Result<(Event
     Ok((event, detections))
 }
 
+/// Detections in the caller's part of the grid (or the subtree of `cell`), newest first.
+pub fn list_detections(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    mut filter: store::FireFilter,
+    cell: Option<&str>,
+    after: Option<(chrono::NaiveDateTime, String)>,
+    limit: i64,
+) -> Result<Vec<DetectionRow>, ApiError> {
+    caller.require(Permission::IncidentsRead)?;
+    filter.within = grid::service::records_within(conn, caller, cell)?;
+    Ok(store::list_detections(conn, &filter, after, limit)?)
+}
+
+/// Fire events in the caller's part of the grid (or the subtree of `cell`), newest first, each with its
+/// detections.
+pub fn list_events(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    mut filter: store::FireFilter,
+    cell: Option<&str>,
+    after: Option<(chrono::NaiveDateTime, String)>,
+    limit: i64,
+) -> Result<Vec<(EventRow, Vec<DetectionRow>)>, ApiError> {
+    caller.require(Permission::IncidentsRead)?;
+    filter.within = grid::service::records_within(conn, caller, cell)?;
+    let events = store::list_events(conn, &filter, after, limit)?;
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    let mut by_event: HashMap<String, Vec<DetectionRow>> = HashMap::new();
+    for d in store::detections_of_events(conn, &ids)? {
+        by_event.entry(d.event_id.clone().unwrap_or_default()).or_default().push(d);
+    }
+    Ok(events
+        .into_iter()
+        .map(|e| {
+            let detections = by_event.remove(&e.id).unwrap_or_default();
+            (e, detections)
+        })
+        .collect())
+}
+
 fn visible(conn: &mut AnyConnection, caller: &Caller, id: &str) -> Result<EventRow, ApiError> {
     store::find_event(conn, id)?
         .filter(|e| caller.scope.covers(&e.cell_path))

@@ -161,3 +161,108 @@ pub fn detections_between(
     }
     query.load(conn)
 }
+
+/// Filters of detection and event lists; every one narrows.
+#[derive(Debug, Clone, Default)]
+pub struct FireFilter {
+    /// Detections acquired, or events first detected, in [from, to).
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+    /// A cell path: its subtree. `None`: everywhere.
+    pub within: Option<String>,
+    /// Detections by this satellite; events with one.
+    pub satellite: Option<String>,
+    /// Detections with this confidence, as the source gave it.
+    pub confidence: Option<String>,
+    /// Detections kept from dispatch (`true`) or dispatched (`false`).
+    pub screened: Option<bool>,
+    /// Events with this finding; `Some(None)`: not yet verified.
+    pub finding: Option<Option<String>>,
+}
+
+/// Detections newest first, after the keyset position (acquired_at, id) of the previous page.
+pub fn list_detections(
+    conn: &mut AnyConnection,
+    f: &FireFilter,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<DetectionRow>> {
+    use fire_detections as d;
+    let mut query = d::table.select(DetectionRow::as_select()).into_boxed();
+    if let Some(from) = f.from {
+        query = query.filter(d::acquired_at.ge(from));
+    }
+    if let Some(to) = f.to {
+        query = query.filter(d::acquired_at.lt(to));
+    }
+    if let Some(path) = &f.within {
+        let (start, end) = subtree_range(path);
+        query = query.filter(d::cell_path.ge(start).and(d::cell_path.lt(end)));
+    }
+    if let Some(satellite) = &f.satellite {
+        query = query.filter(d::satellite.eq(satellite.clone()));
+    }
+    if let Some(confidence) = &f.confidence {
+        query = query.filter(d::confidence.eq(confidence.clone()));
+    }
+    match f.screened {
+        Some(true) => query = query.filter(d::screened.is_not_null()),
+        Some(false) => query = query.filter(d::screened.is_null()),
+        None => {}
+    }
+    if let Some((at, id)) = after {
+        query = query.filter(d::acquired_at.lt(at).or(d::acquired_at.eq(at).and(d::id.lt(id))));
+    }
+    query.order((d::acquired_at.desc(), d::id.desc())).limit(limit).load(conn)
+}
+
+/// Events newest first detected first, after the keyset position (first_at, id) of the previous page.
+pub fn list_events(
+    conn: &mut AnyConnection,
+    f: &FireFilter,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<EventRow>> {
+    use fire_events as e;
+    let mut query = e::table.select(EventRow::as_select()).into_boxed();
+    if let Some(from) = f.from {
+        query = query.filter(e::first_at.ge(from));
+    }
+    if let Some(to) = f.to {
+        query = query.filter(e::first_at.lt(to));
+    }
+    if let Some(path) = &f.within {
+        let (start, end) = subtree_range(path);
+        query = query.filter(e::cell_path.ge(start).and(e::cell_path.lt(end)));
+    }
+    if let Some(satellite) = &f.satellite {
+        let by = fire_detections::table
+            .filter(fire_detections::satellite.eq(satellite.clone()))
+            .select(fire_detections::event_id.assume_not_null());
+        query = query.filter(e::id.eq_any(by));
+    }
+    match &f.finding {
+        Some(Some(finding)) => query = query.filter(e::finding.eq(finding.clone())),
+        Some(None) => query = query.filter(e::finding.is_null()),
+        None => {}
+    }
+    if let Some((at, id)) = after {
+        query = query.filter(e::first_at.lt(at).or(e::first_at.eq(at).and(e::id.lt(id))));
+    }
+    query.order((e::first_at.desc(), e::id.desc())).limit(limit).load(conn)
+}
+
+/// The detections of these events, oldest first.
+pub fn detections_of_events(conn: &mut AnyConnection, events: &[&str]) -> QueryResult<Vec<DetectionRow>> {
+    let mut found = Vec::new();
+    for chunk in events.chunks(500) {
+        found.extend(
+            fire_detections::table
+                .filter(fire_detections::event_id.eq_any(chunk))
+                .order(fire_detections::acquired_at.asc())
+                .select(DetectionRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(found)
+}

@@ -21,6 +21,7 @@ use crate::domain::vehicle::{Item, Outcome, Plate, TestMethod};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::grid::live::LiveIndex;
 use crate::http::csv_export::{CsvExport, ExportQuery};
+use crate::http::cursor;
 use crate::http::{Json, Page, PageParams};
 use crate::import::Upload;
 use crate::jobs::Worker;
@@ -315,18 +316,6 @@ fn list_filter(q: &ListQuery, tz: chrono_tz::Tz) -> Result<InspectionFilter, Api
     })
 }
 
-/// The keyset position of a page's last record: its inspection time and id.
-fn position(row: &InspectionRow) -> String {
-    format!("{}|{}", row.inspected_at.format("%Y-%m-%dT%H:%M:%S%.6f"), row.id)
-}
-
-fn parse_position(raw: String) -> Result<(NaiveDateTime, String), ApiError> {
-    let bad = || ApiError::InvalidParameter { detail: "cursor: not a cursor this service issued".into() };
-    let (at, id) = raw.split_once('|').ok_or_else(bad)?;
-    let at = NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| bad())?;
-    Ok((at, id.to_owned()))
-}
-
 /// List inspection records
 ///
 /// Records in the caller's part of the grid (records without a cell only for callers who see the whole
@@ -350,10 +339,10 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let filter = list_filter(&query, policy.tz)?;
     let limit = page.limit()?;
-    let after = page.after()?.map(parse_position).transpose()?;
+    let after = page.after()?.map(cursor::parse_timed).transpose()?;
     let cell = query.into_inner().cell;
     let rows = db.run(move |conn| service::list(conn, &caller, filter, cell.as_deref(), after, limit + 1)).await?;
-    let page = Page::from_rows(rows, limit, position);
+    let page = Page::from_rows(rows, limit, |r| cursor::timed(r.inspected_at, &r.id));
     let items = page.items.into_iter().map(Inspection::from_row).collect::<Result<Vec<_>, _>>()?;
     Ok(Page { items, next_cursor: page.next_cursor }.respond(&req))
 }

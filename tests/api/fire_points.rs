@@ -106,6 +106,70 @@ async fn repeat_passes_merge_into_one_event_dispatched_as_one_incident() {
 }
 
 #[actix_web::test]
+async fn fire_points_and_events_list_and_map_with_filters_pages_and_scope() {
+    let app = spawn_app().await;
+    shenyang_box(&app).await;
+    let file = b"latitude,longitude,acq_date,acq_time,satellite,confidence,type\n\
+41.500,122.500,2020-10-02,0255,T,60,0\n41.505,122.507,2020-10-02,0530,A,70,0\n\
+43.000,123.500,2020-10-03,0255,N,h,0\n43.100,123.500,2020-10-03,0300,N,h,2\n";
+    let summary = import_ok(&app, file).await;
+    assert_eq!((summary["imported"].as_u64(), summary["events_created"].as_u64()), (Some(4), Some(2)));
+
+    let points = app.get("/api/v1/fire-points?limit=3").await;
+    points.assert_status(200);
+    let points = points.json();
+    let items = points["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0]["acquired_at"], "2020-10-03T03:00:00Z", "newest first");
+    assert_eq!(items[0]["screened"], "static_land_source");
+    assert!(items[0]["event_id"].is_null());
+    let cursor = points["next_cursor"].as_str().unwrap();
+    let rest = app.get(&format!("/api/v1/fire-points?limit=3&cursor={cursor}")).await.json();
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    assert_eq!(rest["items"][0]["acquired_at"], "2020-10-02T02:55:00Z");
+
+    let count = |v: &Value| v["items"].as_array().unwrap().len();
+    assert_eq!(count(&app.get("/api/v1/fire-points?screened=false").await.json()), 3);
+    assert_eq!(count(&app.get("/api/v1/fire-points?satellite=snpp&confidence=h").await.json()), 2);
+    assert_eq!(count(&app.get("/api/v1/fire-points?cell=210122").await.json()), 2);
+    let october_3 = app.get("/api/v1/fire-points?from=2020-10-03&to=2020-10-04").await.json();
+    assert_eq!(count(&october_3), 2, "local dates in the city's zone");
+
+    let map = app.get("/api/v1/fire-points?f=geojson&screened=false").await;
+    map.assert_status(200);
+    assert_eq!(map.header("content-type"), Some("application/geo+json"));
+    let map = map.json();
+    assert_eq!(map["type"], "FeatureCollection");
+    assert_eq!(map["numberReturned"], 3);
+    assert_eq!(map["features"][0]["geometry"], json!({"type": "Point", "coordinates": [123.5, 43.0]}));
+
+    let events = app.get("/api/v1/fire-events").await.json();
+    assert_eq!(count(&events), 2);
+    let merged = &events["items"][1];
+    assert_eq!(merged["detections"].as_array().unwrap().len(), 2, "each event with its detections");
+    assert_eq!(merged["cell_code"], "210122");
+    assert_eq!(count(&app.get("/api/v1/fire-events?satellite=aqua").await.json()), 1);
+    let id = merged["id"].as_str().unwrap();
+    let body = json!({"finding": "nothing_found"});
+    app.post_json(&format!("/api/v1/fire-events/{id}/verification"), &body).await.assert_status(200);
+    let unverified = app.get("/api/v1/fire-events?finding=unverified").await.json();
+    assert_eq!((count(&unverified), unverified["items"][0]["cell_code"].as_str()), (1, Some("210100")));
+    assert_eq!(count(&app.get("/api/v1/fire-events?finding=nothing_found").await.json()), 1);
+    let accept = app.request(Method::GET, "/api/v1/fire-events").insert_header(("Accept", "application/geo+json"));
+    assert_eq!(app.send(accept).await.json()["features"][1]["id"], id);
+
+    app.get("/api/v1/fire-events?finding=smoke").await.assert_problem(422, "validation");
+    app.get("/api/v1/fire-points?from=yesterday").await.assert_problem(422, "validation");
+    app.get("/api/v1/fire-points?f=kml").await.assert_problem(422, "validation");
+    app.get("/api/v1/fire-points?confidence=sure").await.assert_problem(422, "validation");
+    let farm_worker = app.account(Role::GridWorker, Some("210122")).await;
+    let seen = app.get_as(&farm_worker, "/api/v1/fire-events").await.json();
+    assert_eq!(count(&seen), 1, "scope applies to lists");
+    let outside = app.get_as(&farm_worker, "/api/v1/fire-points?cell=210200").await;
+    outside.assert_problem(422, "validation");
+}
+
+#[actix_web::test]
 async fn static_land_sources_and_low_confidence_are_kept_but_not_dispatched() {
     let app = crate::helpers::spawn_app_with(|s| s.fire_min_confidence_percent = 30).await;
     shenyang_box(&app).await;
@@ -260,4 +324,41 @@ async fn fire_point_figures_stay_inside_the_callers_part_of_the_grid() {
     let elsewhere = app.account(Role::GridWorker, Some("210200")).await;
     app.get_as(&elsewhere, &format!("{period}&cell=210122")).await.assert_problem(422, "validation");
     assert_eq!(app.get_as(&elsewhere, period).await.json()["fire_events"], 0);
+}
+
+#[actix_web::test]
+async fn the_command_line_imports_a_firms_file_and_names_what_is_wrong() {
+    let app = spawn_app().await;
+    shenyang_box(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, body: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let (url, token) = (app.address.clone(), app.token.clone().unwrap());
+        actix_web::web::block(move || {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_airgrid"))
+                .args(["import", "fire-points"])
+                .arg(&path)
+                .args(["--url", &url])
+                .env("AIRGRID_TOKEN", token)
+                .output()
+                .unwrap();
+            let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+            (out.status.success(), text(out.stdout), text(out.stderr))
+        })
+    };
+    let (ok, out, err) = run("modis.csv", FILES[0].1).await.unwrap();
+    assert!(ok, "{err}");
+    assert!(out.contains("new (0 screened out), 0 already known"), "{out}");
+    // Run again (after a dropped connection, say): the same file carries the same key and the first answer
+    // comes back; nothing is imported twice.
+    let (ok, again, _) = run("modis-again.csv", FILES[0].1).await.unwrap();
+    assert!(ok && again.ends_with(out.split_once(": ").unwrap().1), "{again}");
+    let points = app.get("/api/v1/fire-points?limit=100").await.json();
+    assert_eq!(points["items"].as_array().unwrap().len(), 28);
+
+    let (ok, _, err) =
+        run("error.csv", b"<!DOCTYPE html><html><body>Service unavailable</body></html>\n").await.unwrap();
+    assert!(!ok, "a FIRMS error page is refused");
+    assert!(!err.is_empty());
 }

@@ -2,7 +2,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -15,7 +15,8 @@ use crate::domain::incident::Source;
 use crate::domain::workflow::Status;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::csv_export::{CsvExport, ExportQuery};
-use crate::http::{Page, PageParams, etag, next_href};
+use crate::http::geojson::{self, FeatureCollection};
+use crate::http::{Page, PageParams, etag};
 use crate::incidents::Policy;
 use crate::incidents::service::{self, Seen};
 use crate::incidents::store::IncidentFilter;
@@ -102,49 +103,6 @@ fn list_filter(q: &IncidentQuery, caller: &Caller, policy: &Policy) -> Result<In
     })
 }
 
-/// A GeoJSON Feature of an incident.
-#[derive(Debug, Serialize, ToSchema)]
-struct Feature {
-    #[serde(rename = "type")]
-    #[schema(example = "Feature")]
-    kind: &'static str,
-    id: String,
-    /// A Point in the requested `crs`.
-    #[schema(value_type = Object)]
-    geometry: serde_json::Value,
-    properties: Incident,
-}
-
-/// Incidents as a GeoJSON FeatureCollection (OGC API Features style).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FeatureCollection {
-    #[serde(rename = "type")]
-    #[schema(example = "FeatureCollection")]
-    kind: &'static str,
-    features: Vec<Feature>,
-    /// Features in this page.
-    #[serde(rename = "numberReturned")]
-    number_returned: usize,
-    /// `rel: next` when there are more.
-    #[schema(value_type = Vec<Object>)]
-    links: Vec<serde_json::Value>,
-    #[serde(rename = "timeStamp")]
-    time_stamp: DateTime<Utc>,
-}
-
-fn wants_geojson(req: &HttpRequest, f: Option<&str>) -> Result<bool, ApiError> {
-    match f {
-        Some("geojson") => Ok(true),
-        Some("json") => Ok(false),
-        Some(other) => Err(ApiError::validation(vec![FieldError::new("f", format!("{other} is not json or geojson"))])),
-        None => Ok(req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("application/geo+json"))),
-    }
-}
-
 /// List incidents
 ///
 /// Incidents the caller may see (its subtree, its own reports, and for the command centre the unrouted
@@ -157,7 +115,7 @@ fn wants_geojson(req: &HttpRequest, f: Option<&str>) -> Result<bool, ApiError> {
     responses(
         (status = 200, description = "One page of incidents; a `Link: rel=\"next\"` header points to the next", content(
             (Page<Incident> = "application/json"),
-            (FeatureCollection = "application/geo+json"),
+            (FeatureCollection<Incident> = "application/geo+json"),
         )),
         (status = 422, description = "A filter is not valid", body = Problem, content_type = "application/problem+json"),
     ),
@@ -171,7 +129,7 @@ pub async fn list(
     query: web::Query<IncidentQuery>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let geojson = wants_geojson(&req, query.f.as_deref())?;
+    let geojson = geojson::wanted(&req, query.f.as_deref())?;
     let mut filter = list_filter(&query, &caller, &policy)?;
     let limit = page.limit()?;
     filter.before = page.after()?;
@@ -191,33 +149,7 @@ pub async fn list(
     if !geojson {
         return Ok(page.respond(&req));
     }
-    let links = page
-        .next_cursor
-        .iter()
-        .map(|c| serde_json::json!({"rel": "next", "type": "application/geo+json", "href": next_href(&req, "cursor", c)}))
-        .collect();
-    let features: Vec<Feature> = page
-        .items
-        .into_iter()
-        .map(|i| Feature {
-            kind: "Feature",
-            id: i.id.clone(),
-            geometry: serde_json::json!({"type": "Point", "coordinates": [i.location.lon, i.location.lat]}),
-            properties: i,
-        })
-        .collect();
-    let collection = FeatureCollection {
-        kind: "FeatureCollection",
-        number_returned: features.len(),
-        features,
-        links,
-        time_stamp: now,
-    };
-    let mut res = HttpResponse::Ok();
-    if let Some(link) = page.next_cursor.as_deref().and_then(|c| crate::http::next_link(&req, "cursor", c)) {
-        res.insert_header((header::LINK, link));
-    }
-    Ok(res.content_type("application/geo+json").json(collection))
+    Ok(geojson::respond(&req, page, |i| i.id.clone(), |i| (i.location.lon, i.location.lat)))
 }
 
 /// An incident with its history and evidence.
