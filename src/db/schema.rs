@@ -290,7 +290,26 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(fire_events, fire_detections);
+diesel::table! {
+    heat_sources (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        lon -> Double,
+        lat -> Double,
+        boundary -> Nullable<Text>,
+        radius_m -> Double,
+        note -> Nullable<Text>,
+        cell_code -> Text,
+        cell_path -> Text,
+        fire_event_id -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(fire_events, fire_detections, heat_sources);
 
 diesel::table! {
     vehicle_inspections (id) {

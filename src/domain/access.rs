@@ -54,6 +54,9 @@ pub enum Permission {
     /// Manage the catalogue of incident categories.
     #[serde(rename = "incidents:configure")]
     IncidentsConfigure,
+    /// Import satellite fire points and keep the register of known heat sources.
+    #[serde(rename = "fire:manage")]
+    FireManage,
     /// Start and end special-control activations.
     #[serde(rename = "controls:run")]
     ControlsRun,
@@ -72,7 +75,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         Self::GridRead,
         Self::GridWrite,
         Self::PeopleWrite,
@@ -81,6 +84,7 @@ impl Permission {
         Self::IncidentsReport,
         Self::IncidentsManage,
         Self::IncidentsConfigure,
+        Self::FireManage,
         Self::ControlsRun,
         Self::VehiclesSubmit,
         Self::VehiclesImport,
@@ -98,6 +102,7 @@ impl Permission {
             Self::IncidentsReport => "incidents:report",
             Self::IncidentsManage => "incidents:manage",
             Self::IncidentsConfigure => "incidents:configure",
+            Self::FireManage => "fire:manage",
             Self::ControlsRun => "controls:run",
             Self::VehiclesSubmit => "vehicles:submit",
             Self::VehiclesImport => "vehicles:import",
@@ -156,6 +161,7 @@ impl Role {
                 IncidentsRead,
                 IncidentsReport,
                 IncidentsManage,
+                FireManage,
                 ControlsRun,
                 VehiclesRead,
                 VehiclesEnforce,

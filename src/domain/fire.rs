@@ -7,7 +7,7 @@ use std::fmt;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, SubsecRound, Utc};
 use chrono_tz::Tz;
-use geo::{Contains, Distance, Euclidean, Point, Polygon};
+use geo::{Contains, Distance, Euclidean, MultiPolygon, Point};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -337,6 +337,43 @@ impl ScreenReason {
     }
 }
 
+/// What a registered heat source is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HeatSourceKind {
+    /// 电厂 (thermal power, heating plants).
+    PowerPlant,
+    /// 钢铁厂.
+    Steelworks,
+    /// 炼油厂, petrochemical works.
+    Refinery,
+    /// 窑炉: brick, lime, cement and ceramic kilns.
+    Kiln,
+    /// 化工厂 and other flaring industry.
+    ChemicalPlant,
+    Other,
+}
+
+impl HeatSourceKind {
+    pub const ALL: [HeatSourceKind; 6] =
+        [Self::PowerPlant, Self::Steelworks, Self::Refinery, Self::Kiln, Self::ChemicalPlant, Self::Other];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PowerPlant => "power_plant",
+            Self::Steelworks => "steelworks",
+            Self::Refinery => "refinery",
+            Self::Kiln => "kiln",
+            Self::ChemicalPlant => "chemical_plant",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+}
+
 /// A known static heat source (power plant, steelworks, refinery, kiln): a point or polygon and a radius
 /// around it within which detections are not fires to chase.
 #[derive(Debug, Clone, PartialEq)]
@@ -348,7 +385,8 @@ pub struct HeatSource {
 #[derive(Debug, Clone, PartialEq)]
 pub enum HeatShape {
     Point(Point<f64>),
-    Polygon(Polygon<f64>),
+    /// A site's outline.
+    Site(MultiPolygon<f64>),
 }
 
 /// Metres per degree of latitude (and of longitude at the equator).
@@ -359,14 +397,14 @@ impl HeatSource {
     pub fn covers(&self, lon: f64, lat: f64) -> bool {
         match &self.shape {
             HeatShape::Point(p) => distance_m((p.x(), p.y()), (lon, lat)) <= self.radius_m,
-            HeatShape::Polygon(polygon) => {
+            HeatShape::Site(site) => {
                 let here = Point::new(lon, lat);
-                if polygon.contains(&here) {
+                if site.contains(&here) {
                     return true;
                 }
                 // Metres on a plane tangent at the point: exact enough for radii of a few kilometres.
                 let scale = lat.to_radians().cos();
-                let local = geo::MapCoords::map_coords(polygon, |c| geo::Coord {
+                let local = geo::MapCoords::map_coords(site, |c| geo::Coord {
                     x: (c.x - lon) * scale * M_PER_DEG,
                     y: (c.y - lat) * M_PER_DEG,
                 });
@@ -565,6 +603,7 @@ pub fn now() -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use geo::Polygon;
     use proptest::prelude::*;
 
     fn at(s: &str) -> DateTime<Utc> {
@@ -694,7 +733,7 @@ mod tests {
     #[test]
     fn polygons_cover_inside_and_within_radius() {
         let square = Polygon::new(vec![(123.0, 41.0), (123.01, 41.0), (123.01, 41.01), (123.0, 41.01)].into(), vec![]);
-        let works = HeatSource { shape: HeatShape::Polygon(square), radius_m: 300.0 };
+        let works = HeatSource { shape: HeatShape::Site(MultiPolygon::new(vec![square])), radius_m: 300.0 };
         assert!(works.covers(123.005, 41.005));
         // ~250 m east of the east edge.
         assert!(works.covers(123.013, 41.005));

@@ -2,6 +2,7 @@
 //! routed to the grid and dispatched as incidents with a ground-verification deadline.
 
 pub mod api;
+pub mod heat_sources;
 pub mod read;
 pub mod service;
 pub mod store;

@@ -15,7 +15,7 @@ use super::store::{self, DetectionRow, EventRow};
 use crate::auth::Caller;
 use crate::db::{self, AnyConnection, Db};
 use crate::domain::access::Permission;
-use crate::domain::fire::{self, Finding, Merger, Placement};
+use crate::domain::fire::{self, Finding, HeatSourceKind, Merger, Placement};
 use crate::domain::incident::{CategoryCode, Severity, Source};
 use crate::error::ApiError;
 use crate::grid;
@@ -53,7 +53,7 @@ pub async fn import(
     policy: FirePolicy,
     incident_policy: Arc<Policy>,
 ) -> Result<ImportSummary, ApiError> {
-    caller.require(Permission::IncidentsManage)?;
+    caller.require(Permission::FireManage)?;
     let today = Utc::now().with_timezone(&policy.tz).date_naive();
     let snapshot = live.current(db, today).await?;
     let total = rows.len() as u64;
@@ -104,12 +104,14 @@ fn write_import(
     for (event, lon, lat, at) in &members {
         merger.add_existing(index_of[event], *lon, *lat, at.and_utc());
     }
+    let heat_sources = super::heat_sources::in_force(conn)?;
     let now = db::now();
     for (d, chain, identity) in fresh {
         let deepest = chain.last().expect("inside the grid");
         let cell = grid::store::find_cell(conn, &deepest.code)?
             .ok_or_else(|| ApiError::Unavailable("the grid changed while routing; retry".into()))?;
-        let screened = fire::screen(&d, &policy.thresholds, []).map(|(reason, _)| reason);
+        let register = heat_sources.iter().map(|(id, h)| (id.as_str(), h));
+        let screened = fire::screen(&d, &policy.thresholds, register).map(|(reason, _)| reason);
         let event_id = match &screened {
             Some(reason) => {
                 *summary.screened.entry(reason.as_str().to_owned()).or_default() += 1;
@@ -291,11 +293,28 @@ pub fn verify(
     id: &str,
     finding: Finding,
     note: Option<String>,
+    register: Option<(String, HeatSourceKind, f64)>,
 ) -> Result<EventRow, ApiError> {
     caller.require(Permission::IncidentsReport)?;
     let mut event = visible(conn, caller, id)?;
     if event.finding.is_some() {
         return Err(ApiError::Conflict("the ground finding of this fire event is recorded already".into()));
+    }
+    if let Some((name, kind, radius_m)) = register {
+        if !matches!(finding, Finding::IndustrialHeatSource | Finding::OtherHeatSource) {
+            let message = "only a heat-source finding adds to the register";
+            return Err(ApiError::validation(vec![crate::error::FieldError::new("register", message)]));
+        }
+        let new = super::heat_sources::NewHeatSource {
+            name,
+            kind,
+            lon: event.lon,
+            lat: event.lat,
+            boundary: None,
+            radius_m,
+            note: note.clone(),
+        };
+        super::heat_sources::register(conn, caller, &event.cell_code, new, Some(event.id.clone()))?;
     }
     let now = db::now();
     event.finding = Some(finding.as_str().to_owned());

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::AnyConnection;
-use crate::db::schema::{fire_detections, fire_events};
+use crate::db::schema::{fire_detections, fire_events, heat_sources};
 use crate::domain::scope::subtree_range;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -265,4 +265,64 @@ pub fn detections_of_events(conn: &mut AnyConnection, events: &[&str]) -> QueryR
         );
     }
     Ok(found)
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = heat_sources)]
+pub struct HeatSourceRow {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub lon: f64,
+    pub lat: f64,
+    /// GeoJSON of the site's outline.
+    pub boundary: Option<String>,
+    pub radius_m: f64,
+    pub note: Option<String>,
+    pub cell_code: String,
+    pub cell_path: String,
+    pub fire_event_id: Option<String>,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub retired_at: Option<NaiveDateTime>,
+}
+
+pub fn insert_heat_source(conn: &mut AnyConnection, row: &HeatSourceRow) -> QueryResult<()> {
+    diesel::insert_into(heat_sources::table).values(row).execute(conn).map(drop)
+}
+
+pub fn find_heat_source(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<HeatSourceRow>> {
+    heat_sources::table.find(id).select(HeatSourceRow::as_select()).first(conn).optional()
+}
+
+/// The heat sources in force: every one not retired (a city registers tens, not thousands).
+pub fn active_heat_sources(conn: &mut AnyConnection) -> QueryResult<Vec<HeatSourceRow>> {
+    heat_sources::table.filter(heat_sources::retired_at.is_null()).select(HeatSourceRow::as_select()).load(conn)
+}
+
+/// Heat sources in force in a subtree (`within` a path, None = all), by id after the cursor.
+pub fn list_heat_sources(
+    conn: &mut AnyConnection,
+    within: Option<&str>,
+    kind: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<HeatSourceRow>> {
+    use heat_sources as h;
+    let mut query = h::table.filter(h::retired_at.is_null()).select(HeatSourceRow::as_select()).into_boxed();
+    if let Some(path) = within {
+        let (start, end) = subtree_range(path);
+        query = query.filter(h::cell_path.ge(start).and(h::cell_path.lt(end)));
+    }
+    if let Some(kind) = kind {
+        query = query.filter(h::kind.eq(kind.to_owned()));
+    }
+    if let Some(after) = after {
+        query = query.filter(h::id.gt(after.to_owned()));
+    }
+    query.order(h::id.asc()).limit(limit).load(conn)
+}
+
+pub fn retire_heat_source(conn: &mut AnyConnection, id: &str, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(heat_sources::table.find(id)).set(heat_sources::retired_at.eq(at)).execute(conn).map(drop)
 }

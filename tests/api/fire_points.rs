@@ -130,7 +130,7 @@ async fn fire_points_and_events_list_and_map_with_filters_pages_and_scope() {
 
     let count = |v: &Value| v["items"].as_array().unwrap().len();
     assert_eq!(count(&app.get("/api/v1/fire-points?screened=false").await.json()), 3);
-    assert_eq!(count(&app.get("/api/v1/fire-points?satellite=snpp&confidence=h").await.json()), 2);
+    assert_eq!(count(&app.get("/api/v1/fire-points?satellite=N&confidence=h").await.json()), 2);
     assert_eq!(count(&app.get("/api/v1/fire-points?cell=210122").await.json()), 2);
     let october_3 = app.get("/api/v1/fire-points?from=2020-10-03&to=2020-10-04").await.json();
     assert_eq!(count(&october_3), 2, "local dates in the city's zone");
@@ -361,4 +361,104 @@ async fn the_command_line_imports_a_firms_file_and_names_what_is_wrong() {
         run("error.csv", b"<!DOCTYPE html><html><body>Service unavailable</body></html>\n").await.unwrap();
     assert!(!ok, "a FIRMS error page is refused");
     assert!(!err.is_empty());
+}
+
+#[actix_web::test]
+async fn registered_heat_sources_screen_detections_until_retired_and_a_finding_can_add_one() {
+    let app = spawn_app().await;
+    shenyang_box(&app).await;
+    let plant = json!({"name": "某热电厂", "kind": "power_plant", "lon": 123.5, "lat": 43.0, "radius_m": 800});
+    let created = app.post_json("/api/v1/heat-sources", &plant).await;
+    created.assert_status(201);
+    let plant_id = created.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(created.json()["cell_code"], "210100");
+    let square = json!({"type": "Polygon", "coordinates": [[[122.5, 41.5], [122.51, 41.5], [122.51, 41.51], [122.5, 41.51], [122.5, 41.5]]]});
+    let works = json!({"name": "钢厂", "kind": "steelworks", "lon": 122.505, "lat": 41.505, "boundary": square, "radius_m": 200});
+    app.post_json("/api/v1/heat-sources", &works).await.assert_status(201);
+
+    // 500 m from the plant; inside the steelworks' outline; 150 m outside it; 3 km from anything.
+    let file = b"latitude,longitude,acq_date,acq_time,satellite,confidence\n\
+43.0045,123.5,2020-10-02,0255,T,80\n41.508,122.508,2020-10-02,0255,T,80\n41.5113,122.505,2020-10-02,0300,T,80\n\
+42.5,123.0,2020-10-02,0255,T,80\n";
+    let summary = import_ok(&app, file).await;
+    assert_eq!(summary["screened"], json!({"heat_source": 3}));
+    assert_eq!(summary["events_created"], 1);
+    let screened = app.get("/api/v1/fire-points?screened=true").await.json();
+    assert!(screened["items"].as_array().unwrap().iter().all(|d| d["screened"] == "heat_source"));
+
+    let listed = app.get("/api/v1/heat-sources?kind=steelworks").await.json();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["items"][0]["boundary"]["type"], "Polygon");
+
+    // Retired, the plant screens nothing any more.
+    let req = app.request(Method::DELETE, &format!("/api/v1/heat-sources/{plant_id}"));
+    app.send(req).await.assert_status(204);
+    let req = app.request(Method::DELETE, &format!("/api/v1/heat-sources/{plant_id}"));
+    app.send(req).await.assert_problem(404, "not-found");
+    let later = b"latitude,longitude,acq_date,acq_time,satellite,confidence\n43.0045,123.5,2020-10-05,0255,T,80\n";
+    assert_eq!(import_ok(&app, later).await["events_created"], 1);
+
+    // A ground finding of a heat source adds it to the register at the event's place.
+    let event = app.get("/api/v1/fire-events?finding=unverified").await.json()["items"][0].clone();
+    let id = event["id"].as_str().unwrap();
+    let wrong = json!({"finding": "nothing_found", "register": {"name": "x", "kind": "kiln"}});
+    let refused = app.post_json(&format!("/api/v1/fire-events/{id}/verification"), &wrong).await;
+    assert_eq!(refused.assert_problem(422, "validation")["errors"][0]["field"], "register");
+    let finding =
+        json!({"finding": "industrial_heat_source", "register": {"name": "砖窑", "kind": "kiln", "radius_m": 300}});
+    app.post_json(&format!("/api/v1/fire-events/{id}/verification"), &finding).await.assert_status(200);
+    let kilns = app.get("/api/v1/heat-sources?kind=kiln").await.json();
+    assert_eq!(kilns["items"][0]["fire_event_id"], id);
+    assert_eq!(
+        (kilns["items"][0]["lon"].as_f64(), kilns["items"][0]["lat"].as_f64()),
+        (event["lon"].as_f64(), event["lat"].as_f64())
+    );
+}
+
+#[actix_web::test]
+async fn the_heat_source_register_is_kept_by_fire_managers_in_their_part_of_the_grid() {
+    let app = spawn_app().await;
+    shenyang_box(&app).await;
+    let in_farmland = json!({"name": "砖厂", "kind": "kiln", "lon": 122.5, "lat": 41.5});
+    let supervisor = app.account(Role::Supervisor, Some("210122")).await;
+    let res = app.post_json_as(&supervisor, "/api/v1/heat-sources", &in_farmland).await;
+    res.assert_problem(403, "forbidden");
+    let req = app
+        .request_as(&supervisor, Method::POST, "/api/v1/fire-points/import")
+        .insert_header(("Content-Type", "text/csv"));
+    app.send_body(req, FILES[0].1.to_vec()).await.assert_problem(403, "forbidden");
+
+    let commander = app.account(Role::Commander, Some("210122")).await;
+    app.post_json_as(&commander, "/api/v1/heat-sources", &in_farmland).await.assert_status(201);
+    let elsewhere = json!({"name": "电厂", "kind": "power_plant", "lon": 123.5, "lat": 43.0});
+    app.post_json_as(&commander, "/api/v1/heat-sources", &elsewhere).await.assert_problem(403, "forbidden");
+    let created = app.post_json("/api/v1/heat-sources", &elsewhere).await.json();
+    let req = app.request_as(
+        &commander,
+        Method::DELETE,
+        &format!("/api/v1/heat-sources/{}", created["id"].as_str().unwrap()),
+    );
+    app.send(req).await.assert_problem(403, "forbidden");
+
+    let viewer = app.account(Role::Viewer, Some("210122")).await;
+    let seen = app.get_as(&viewer, "/api/v1/heat-sources").await.json();
+    assert_eq!(seen["items"].as_array().unwrap().len(), 1, "the city's plant lies outside the district");
+
+    for (body, field) in [
+        (json!({"name": "x", "kind": "kiln", "lon": 122.5, "lat": 41.5, "radius_m": 6000}), "radius_m"),
+        (json!({"name": " ", "kind": "kiln", "lon": 122.5, "lat": 41.5}), "name"),
+        (json!({"name": "x", "kind": "kiln", "lon": 100.0, "lat": 30.0}), "lon"),
+        (
+            json!({"name": "x", "kind": "kiln", "lon": 122.5, "lat": 41.5,
+                "boundary": {"type": "Polygon", "coordinates": [[[122.5, 41.5], [122.51, 41.5], [122.5, 41.5]]]}}),
+            "boundary",
+        ),
+    ] {
+        let res = app.post_json("/api/v1/heat-sources", &body).await;
+        assert_eq!(res.assert_problem(422, "validation")["errors"][0]["field"], field, "{body}");
+    }
+    let res = app
+        .post_json("/api/v1/heat-sources", &json!({"name": "x", "kind": "volcano", "lon": 122.5, "lat": 41.5}))
+        .await;
+    res.assert_problem(422, "validation");
 }

@@ -1,4 +1,7 @@
-//! Fire-point endpoints: import, a fire event with its detections, and its ground finding.
+//! Fire-point endpoints: import, lists and maps of fire points and events, a fire event with its
+//! detections and its ground finding, the figures; and the register of heat sources.
+
+mod heat_sources;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
@@ -12,7 +15,7 @@ use super::store::{DetectionRow, EventRow, FireFilter};
 use crate::auth::Caller;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::domain::fire::{Confidence, Finding};
+use crate::domain::fire::{Confidence, Finding, Satellite};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::grid::live::LiveIndex;
 use crate::http::geojson::{self, FeatureCollection};
@@ -21,7 +24,15 @@ use crate::import::Upload;
 use crate::incidents::Policy;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(import).service(list_detections).service(list_events).service(get_event).service(verify).service(stats);
+    cfg.service(import)
+        .service(heat_sources::create)
+        .service(heat_sources::list)
+        .service(heat_sources::retire)
+        .service(list_detections)
+        .service(list_events)
+        .service(get_event)
+        .service(verify)
+        .service(stats);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -53,7 +64,7 @@ pub struct ImportQuery {
         example = "latitude,longitude,brightness,scan,track,acq_date,acq_time,satellite,confidence,version,bright_t31,frp,daynight\n41.758,122.957,304.2,1.1,1,2020-09-30,0255,T,31,6.0NRT,292.8,4.6,D\n"),
     responses(
         (status = 200, description = "What the import did", body = ImportSummary),
-        (status = 403, description = "The caller may not import (`incidents:manage`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not import (`fire:manage`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file is larger than allowed", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not a CSV (`text/csv`, `text/tab-separated-values`; `charset=` honoured, GBK detected) or NDJSON upload", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a fire-point list (`/problems/import-invalid-file`: an HTML error page, missing columns), or bad rows (`/problems/import-invalid-rows`, `errors[].field` = `rows[LINE].COLUMN`: bad numbers, times in the future)", body = Problem, content_type = "application/problem+json"),
@@ -179,11 +190,15 @@ pub struct FireQuery {
     #[param(example = "noaa20")]
     satellite: Option<String>,
     /// Fire points only: this confidence, a percentage (`85`) or a class (`high`, `h`, `nominal`…).
+    #[param(pattern = "^([0-9]{1,2}|100|l|n|h|low|nominal|high)$", example = "high")]
     confidence: Option<String>,
     /// Fire points only: those kept from dispatch (`true`) or dispatched (`false`).
     screened: Option<bool>,
     /// Fire events only: the ground finding, or `unverified`.
-    #[param(example = "burning_confirmed")]
+    #[param(
+        pattern = "^(unverified|burning_confirmed|traces_of_burning|industrial_heat_source|other_heat_source|nothing_found)$",
+        example = "burning_confirmed"
+    )]
     finding: Option<String>,
     /// `json` (default) or `geojson` (an `application/geo+json` FeatureCollection; so does
     /// `Accept: application/geo+json`).
@@ -224,7 +239,8 @@ fn fire_filter(q: &FireQuery, tz: chrono_tz::Tz) -> Result<FireFilter, ApiError>
         from: from.map(|t| t.naive_utc()),
         to: to.map(|t| t.naive_utc()),
         within: None,
-        satellite: q.satellite.as_deref().map(|s| s.trim().to_lowercase()),
+        // As imports store it: `N20`, `1` and `noaa-20` are all `noaa20`.
+        satellite: q.satellite.as_deref().and_then(Satellite::parse).map(|s| s.to_string()),
         confidence,
         screened: q.screened,
         finding,
@@ -329,12 +345,17 @@ pub async fn get_event(caller: Caller, db: web::Data<Db>, id: web::Path<String>)
 
 /// The ground finding.
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({"finding": "burning_confirmed", "note": "玉米秸秆焚烧，已扑灭"}))]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"finding": "industrial_heat_source", "note": "热电厂烟囱",
+    "register": {"name": "沈阳某热电厂", "kind": "power_plant", "radius_m": 500}}))]
 pub struct VerificationBody {
     pub finding: Finding,
     /// What was seen, at most 2000 characters.
     #[schema(max_length = 2000)]
     pub note: Option<String>,
+    /// With an `industrial_heat_source` or `other_heat_source` finding: add the place to the register of
+    /// heat sources, so later detections there are not dispatched.
+    pub register: Option<heat_sources::RegisterFinding>,
 }
 
 /// Record the ground finding of a fire event
@@ -350,7 +371,7 @@ pub struct VerificationBody {
         (status = 200, description = "The fire event with its finding", body = FireEvent),
         (status = 404, description = "No fire event here", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The finding is recorded already", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad body", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad body, or `register` with a finding that is no heat source", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/api/v1/fire-events/{id}/verification")]
@@ -362,12 +383,17 @@ pub async fn verify(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let body = body.0;
+    let mut errors = Vec::new();
     if body.note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-        return Err(ApiError::validation(vec![FieldError::new("note", "must be at most 2000 characters")]));
+        errors.push(FieldError::new("note", "must be at most 2000 characters"));
+    }
+    let register = body.register.map(|r| r.parse(&mut errors));
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
     }
     let (event, detections) = db
         .transaction(move |conn| {
-            let event = service::verify(conn, &caller, &id, body.finding, body.note)?;
+            let event = service::verify(conn, &caller, &id, body.finding, body.note, register.flatten())?;
             let detections = super::store::detections_of(conn, &event.id)?;
             Ok((event, detections))
         })
