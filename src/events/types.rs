@@ -104,6 +104,19 @@ pub enum EventData {
     /// An enforcement action on a high-emitting vehicle was recorded.
     #[serde(rename = "vehicle.enforcement_recorded")]
     VehicleEnforcementRecorded(VehicleEnforcement),
+    /// An import of satellite fire points kept new detections (one event per import; each new fire event is
+    /// also an `incident.reported`).
+    #[serde(rename = "fire_points.imported")]
+    FirePointsImported(FireImportFacts),
+    /// The ground finding of a fire event was recorded.
+    #[serde(rename = "fire.event_verified")]
+    FireEventVerified(FireFindingFacts),
+    /// A heat source was added to the register.
+    #[serde(rename = "heat_source.registered")]
+    HeatSourceRegistered(HeatSourceFacts),
+    /// A heat source was retired from the register.
+    #[serde(rename = "heat_source.retired")]
+    HeatSourceRetired(HeatSourceFacts),
 }
 
 /// Who may read events of a type, and whether they are about a cell itself (then, like the cell, they are
@@ -140,7 +153,7 @@ const fn incident(name: &'static str, without_cell: CellFree) -> EventType {
 }
 
 /// Every event type, once.
-pub const EVENT_TYPES: [EventType; 30] = [
+pub const EVENT_TYPES: [EventType; 34] = [
     grid("grid.cell.created", true),
     grid("grid.cell.updated", true),
     grid("grid.cell.retired", true),
@@ -181,6 +194,10 @@ pub const EVENT_TYPES: [EventType; 30] = [
         about_cell: false,
         without_cell: CellFree::Nobody,
     },
+    incident("fire_points.imported", CellFree::Nobody),
+    incident("fire.event_verified", CellFree::Nobody),
+    incident("heat_source.registered", CellFree::Nobody),
+    incident("heat_source.retired", CellFree::Nobody),
 ];
 
 /// The event type of an incident action.
@@ -368,6 +385,41 @@ pub struct VehicleEnforcement {
     pub action_id: String,
 }
 
+/// What a fire-point import kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FireImportFacts {
+    pub source: String,
+    pub rows: u64,
+    /// New detections kept (screened ones included).
+    pub imported: u64,
+    pub screened: u64,
+    pub already_known: u64,
+    pub outside_grid: u64,
+    pub events_created: u64,
+    pub joined_existing: u64,
+}
+
+/// A fire event's ground finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FireFindingFacts {
+    pub fire_event_id: String,
+    pub incident_id: Option<String>,
+    pub cell_code: String,
+    /// `burning_confirmed`, `traces_of_burning`, `industrial_heat_source`, `other_heat_source`, `nothing_found`.
+    pub finding: String,
+    /// Recorded by the event's verification deadline.
+    pub within_deadline: bool,
+}
+
+/// A heat source of the register.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct HeatSourceFacts {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub cell_code: String,
+}
+
 /// A prompt or supervision sheet as events describe it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SheetFacts {
@@ -441,6 +493,15 @@ mod tests {
         }
     }
 
+    fn heat_source() -> HeatSourceFacts {
+        HeatSourceFacts {
+            id: "h".into(),
+            name: "热电厂".into(),
+            kind: "power_plant".into(),
+            cell_code: "210100".into(),
+        }
+    }
+
     fn sheet() -> SheetFacts {
         SheetFacts {
             id: "s".into(),
@@ -494,6 +555,25 @@ mod tests {
                 action: "fine".into(),
                 action_id: "a".into(),
             }),
+            EventData::FirePointsImported(FireImportFacts {
+                source: "firms".into(),
+                rows: 3,
+                imported: 2,
+                screened: 1,
+                already_known: 1,
+                outside_grid: 0,
+                events_created: 1,
+                joined_existing: 0,
+            }),
+            EventData::FireEventVerified(FireFindingFacts {
+                fire_event_id: "f".into(),
+                incident_id: Some("i".into()),
+                cell_code: "210122".into(),
+                finding: "nothing_found".into(),
+                within_deadline: true,
+            }),
+            EventData::HeatSourceRegistered(heat_source()),
+            EventData::HeatSourceRetired(heat_source()),
         ];
         let all = all.into_iter().chain(Action::ALL.into_iter().map(|action| {
             let change =

@@ -11,6 +11,7 @@ use crate::domain::access::Permission;
 use crate::domain::fire::{HeatShape, HeatSource, HeatSourceKind};
 use crate::domain::geometry::{Boundary, GeometryJson};
 use crate::error::ApiError;
+use crate::events::{self, Event, EventData, HeatSourceFacts};
 use crate::grid;
 
 /// A heat source to register, its position and outline in WGS-84.
@@ -54,6 +55,7 @@ pub fn register(
         retired_at: None,
     };
     store::insert_heat_source(conn, &row)?;
+    announce(conn, caller, &row, EventData::HeatSourceRegistered)?;
     Ok(row)
 }
 
@@ -89,7 +91,23 @@ pub fn retire(conn: &mut AnyConnection, caller: &Caller, id: &str) -> Result<(),
         .filter(|h| h.retired_at.is_none() && caller.scope.sees_cell(&h.cell_path))
         .ok_or_else(|| ApiError::NotFound("no heat source here".into()))?;
     caller.may_change(&row.cell_path, "heat source")?;
-    Ok(store::retire_heat_source(conn, id, db::now())?)
+    store::retire_heat_source(conn, id, db::now())?;
+    announce(conn, caller, &row, EventData::HeatSourceRetired)
+}
+
+fn announce(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    row: &HeatSourceRow,
+    kind: fn(HeatSourceFacts) -> EventData,
+) -> Result<(), ApiError> {
+    let facts = HeatSourceFacts {
+        id: row.id.clone(),
+        name: row.name.clone(),
+        kind: row.kind.clone(),
+        cell_code: row.cell_code.clone(),
+    };
+    events::record_one(conn, caller, Event::new(row.id.clone(), Some(row.cell_path.clone()), kind(facts)))
 }
 
 /// The shapes that screen detections: every heat source in force, by id.

@@ -18,6 +18,7 @@ use crate::domain::access::Permission;
 use crate::domain::fire::{self, Finding, HeatSourceKind, Merger, Placement};
 use crate::domain::incident::{CategoryCode, Severity, Source};
 use crate::error::ApiError;
+use crate::events::{self, Event, EventData, FireFindingFacts, FireImportFacts};
 use crate::grid;
 use crate::grid::live::LiveIndex;
 use crate::incidents::Policy;
@@ -49,6 +50,7 @@ pub async fn import(
     db: &Db,
     live: &LiveIndex,
     caller: Caller,
+    source: String,
     rows: Vec<Numbered>,
     policy: FirePolicy,
     incident_policy: Arc<Policy>,
@@ -69,7 +71,24 @@ pub async fn import(
             (n.detection, chain)
         })
         .collect();
-    db.transaction(move |conn| write_import(conn, &caller, total, located, &policy, &incident_policy)).await
+    db.transaction(move |conn| {
+        let summary = write_import(conn, &caller, total, located, &policy, &incident_policy)?;
+        if summary.imported > 0 {
+            let facts = FireImportFacts {
+                source: source.clone(),
+                rows: summary.rows,
+                imported: summary.imported,
+                screened: summary.screened.values().sum(),
+                already_known: summary.already_known,
+                outside_grid: summary.outside_grid,
+                events_created: summary.events_created,
+                joined_existing: summary.joined_existing,
+            };
+            events::record_one(conn, &caller, Event::new(source, None, EventData::FirePointsImported(facts)))?;
+        }
+        Ok(summary)
+    })
+    .await
 }
 
 fn write_import(
@@ -329,6 +348,15 @@ pub fn verify(
         let data = json!({"fire_event_id": event.id, "finding": finding, "within_deadline": now <= event.verify_by});
         incidents::record_entry(conn, caller, incident_id, "ground_finding", Some(status), status, note, data)?;
     }
+    let facts = FireFindingFacts {
+        fire_event_id: event.id.clone(),
+        incident_id: event.incident_id.clone(),
+        cell_code: event.cell_code.clone(),
+        finding: finding.as_str().to_owned(),
+        within_deadline: now <= event.verify_by,
+    };
+    let recorded = Event::new(event.id.clone(), Some(event.cell_path.clone()), EventData::FireEventVerified(facts));
+    events::record_one(conn, caller, recorded)?;
     Ok(event)
 }
 

@@ -413,6 +413,25 @@ async fn registered_heat_sources_screen_detections_until_retired_and_a_finding_c
         (kilns["items"][0]["lon"].as_f64(), kilns["items"][0]["lat"].as_f64()),
         (event["lon"].as_f64(), event["lat"].as_f64())
     );
+
+    // Command platforms learn of all of it from the change feed: one event per import, not per point.
+    let types = "fire_points.imported,fire.event_verified,heat_source.registered,heat_source.retired";
+    let (events, _) = app.read_feed(None, &format!("&types={types}")).await;
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "heat_source.registered",
+            "heat_source.registered",
+            "fire_points.imported",
+            "heat_source.retired",
+            "fire_points.imported",
+            "heat_source.registered",
+            "fire.event_verified"
+        ]
+    );
+    assert_eq!(events[2]["data"]["screened"], 3);
+    assert_eq!(events[6]["data"]["finding"], "industrial_heat_source");
 }
 
 #[actix_web::test]

@@ -84,8 +84,9 @@ pub async fn import(
     crate::import::check_source(&source)?;
     let policy = FirePolicy::from_settings(&settings);
     let tz = policy.tz;
-    let rows = web::block(move || super::read::detections(upload, &source, Utc::now(), tz)).await??;
-    let summary = service::import(&db, &live, caller, rows, policy, incident_policy.into_inner()).await?;
+    let from = source.clone();
+    let rows = web::block(move || super::read::detections(upload, &from, Utc::now(), tz)).await??;
+    let summary = service::import(&db, &live, caller, source, rows, policy, incident_policy.into_inner()).await?;
     Ok(HttpResponse::Ok().json(summary))
 }
 
@@ -279,8 +280,7 @@ pub async fn list_detections(
     let cell = query.into_inner().cell;
     let rows =
         db.run(move |conn| service::list_detections(conn, &caller, filter, cell.as_deref(), after, limit + 1)).await?;
-    let page = Page::from_rows(rows, limit, |d| cursor::timed(d.acquired_at, &d.id));
-    let page = Page { items: page.items.into_iter().map(FireDetection::of).collect(), next_cursor: page.next_cursor };
+    let page = Page::from_rows(rows, limit, |d| cursor::timed(d.acquired_at, &d.id)).map(FireDetection::of);
     Ok(if geojson { geojson::respond(&req, page, |d| d.id.clone(), |d| (d.lon, d.lat)) } else { page.respond(&req) })
 }
 
@@ -315,11 +315,8 @@ pub async fn list_events(
     let cell = query.into_inner().cell;
     let rows =
         db.run(move |conn| service::list_events(conn, &caller, filter, cell.as_deref(), after, limit + 1)).await?;
-    let page = Page::from_rows(rows, limit, |(e, _)| cursor::timed(e.first_at, &e.id));
-    let page = Page {
-        items: page.items.into_iter().map(|(e, d)| FireEvent::of(e, d)).collect(),
-        next_cursor: page.next_cursor,
-    };
+    let page =
+        Page::from_rows(rows, limit, |(e, _)| cursor::timed(e.first_at, &e.id)).map(|(e, d)| FireEvent::of(e, d));
     Ok(if geojson { geojson::respond(&req, page, |e| e.id.clone(), |e| (e.lon, e.lat)) } else { page.respond(&req) })
 }
 
