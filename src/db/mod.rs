@@ -104,8 +104,8 @@ impl r2d2::ManageConnection for Manager {
 
 /// SQLite needs foreign keys switched on and a busy timeout for concurrent writers on every
 /// connection, and a page cache larger than the default 2 MiB: bulk imports update index pages all over
-/// the file, and rereading them from the OS was most of an import's time. (WAL, so readers never wait for a writer, is a property of the file, set once in
-/// [`Db::connect`].)
+/// the file, and rereading them from the OS was most of an import's time. (WAL, so readers never wait for
+/// a writer, is a property of the file, set once in [`Db::connect`].)
 #[derive(Debug)]
 struct SqlitePragmas;
 
