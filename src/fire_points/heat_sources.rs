@@ -28,15 +28,15 @@ pub struct NewHeatSource {
 }
 
 /// Registers a heat source at `cell` (the deepest cell its position lies in), which must be in the caller's
-/// part of the grid; `fire_event` names the fire event whose finding added it.
+/// part of the grid (else a problem naming `field`); `fire_event` names the fire event whose finding added it.
 pub fn register(
     conn: &mut AnyConnection,
     caller: &Caller,
-    cell: &str,
+    (cell, field): (&str, &str),
     new: NewHeatSource,
     fire_event: Option<String>,
 ) -> Result<HeatSourceRow, ApiError> {
-    let cell = grid::service::target_cell(conn, caller, cell, "lon")?;
+    let cell = grid::service::target_cell(conn, caller, cell, field)?;
     let boundary = new.boundary.map(|b| serde_json::to_string(&b)).transpose().map_err(ApiError::internal)?;
     let row = HeatSourceRow {
         id: db::new_id(),
@@ -67,7 +67,7 @@ pub fn create(
     new: NewHeatSource,
 ) -> Result<HeatSourceRow, ApiError> {
     caller.require(Permission::FireManage)?;
-    register(conn, caller, cell, new, None)
+    register(conn, caller, (cell, "lon"), new, None)
 }
 
 /// Heat sources in force in the caller's part of the grid (or the subtree of `cell`), by id.

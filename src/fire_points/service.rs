@@ -333,7 +333,7 @@ pub fn verify(
             radius_m,
             note: note.clone(),
         };
-        super::heat_sources::register(conn, caller, &event.cell_code, new, Some(event.id.clone()))?;
+        super::heat_sources::register(conn, caller, (&event.cell_code, "register"), new, Some(event.id.clone()))?;
     }
     let now = db::now();
     event.finding = Some(finding.as_str().to_owned());

@@ -148,8 +148,17 @@ pub struct Rows {
 }
 
 enum Inner {
-    Csv { reader: csv::Reader<Box<dyn Read + Send>>, positions: Vec<Option<usize>> },
-    Ndjson { lines: BufReader<Box<dyn Read + Send>>, line: u64, columns: Columns },
+    /// `record` is reused line after line.
+    Csv {
+        reader: csv::Reader<Box<dyn Read + Send>>,
+        positions: Vec<Option<usize>>,
+        record: csv::StringRecord,
+    },
+    Ndjson {
+        lines: BufReader<Box<dyn Read + Send>>,
+        line: u64,
+        columns: Columns,
+    },
 }
 
 impl Rows {
@@ -217,7 +226,11 @@ pub fn read<R: Read + Send + 'static>(
             }
             let ignored_columns =
                 headers.iter().zip(&positions).filter(|(_, p)| p.is_none()).map(|(h, _)| h.to_owned()).collect();
-            Ok(Rows { fields, inner: Inner::Csv { reader, positions }, ignored_columns })
+            Ok(Rows {
+                fields,
+                inner: Inner::Csv { reader, positions, record: csv::StringRecord::new() },
+                ignored_columns,
+            })
         }
         Format::Ndjson => {
             // JSON is UTF-8 (RFC 8259); a BOM is tolerated.
@@ -239,10 +252,9 @@ impl Iterator for Rows {
         let fields = self.fields.clone();
         let mut values = vec![None; fields.len()];
         match &mut self.inner {
-            Inner::Csv { reader, positions } => loop {
-                let mut record = csv::StringRecord::new();
+            Inner::Csv { reader, positions, record } => loop {
                 let row = reader.position().line() + 1;
-                match reader.read_record(&mut record) {
+                match reader.read_record(record) {
                     Ok(false) => return None,
                     Err(e) => return Some(Err(FieldError::in_row(row, "", format!("cannot read this line: {e}")))),
                     Ok(true) => {}
