@@ -23,6 +23,8 @@ pub struct NewHeatSource {
     pub lat: f64,
     /// The site's outline, checked.
     pub boundary: Option<GeometryJson>,
+    /// The cells the outline's corners lie in: each must be in the caller's part of the grid.
+    pub outline_cells: Vec<String>,
     pub radius_m: f64,
     pub note: Option<String>,
 }
@@ -67,6 +69,9 @@ pub fn create(
     new: NewHeatSource,
 ) -> Result<HeatSourceRow, ApiError> {
     caller.require(Permission::FireManage)?;
+    for corner in &new.outline_cells {
+        grid::service::target_cell(conn, caller, corner, "boundary")?;
+    }
     register(conn, caller, (cell, "lon"), new, None)
 }
 
@@ -91,7 +96,9 @@ pub fn retire(conn: &mut AnyConnection, caller: &Caller, id: &str) -> Result<(),
         .filter(|h| h.retired_at.is_none() && caller.scope.sees_cell(&h.cell_path))
         .ok_or_else(|| ApiError::NotFound("no heat source here".into()))?;
     caller.may_change(&row.cell_path, "heat source")?;
-    store::retire_heat_source(conn, id, db::now())?;
+    if !store::retire_heat_source(conn, id, db::now())? {
+        return Err(ApiError::NotFound("no heat source here".into()));
+    }
     announce(conn, caller, &row, EventData::HeatSourceRetired)
 }
 

@@ -35,7 +35,7 @@ pub struct ImportSummary {
     pub already_known: u64,
     /// New detections kept.
     pub imported: u64,
-    /// New detections kept from dispatch, by reason (`low_confidence`, `static_land_source`).
+    /// New detections kept from dispatch, by reason (`low_confidence`, `static_land_source`, `heat_source`).
     pub screened: HashMap<String, u64>,
     /// Fire events created (each dispatched as an incident).
     pub events_created: u64,
@@ -55,7 +55,9 @@ pub async fn import(
     policy: FirePolicy,
     incident_policy: Arc<Policy>,
 ) -> Result<ImportSummary, ApiError> {
+    // It keeps the register's detections and reports new fires as incidents.
     caller.require(Permission::FireManage)?;
+    caller.require(Permission::IncidentsReport)?;
     let today = Utc::now().with_timezone(&policy.tz).date_naive();
     let snapshot = live.current(db, today).await?;
     let total = rows.len() as u64;
@@ -145,7 +147,7 @@ fn write_import(
                     if i < existing {
                         summary.joined_existing += 1;
                     }
-                    store::update_event(conn, event)?;
+                    store::extend_event(conn, event)?;
                     Some(event.id.clone())
                 }
                 Placement::New(i) => {
@@ -320,6 +322,7 @@ pub fn verify(
         return Err(ApiError::Conflict("the ground finding of this fire event is recorded already".into()));
     }
     if let Some((name, kind, radius_m)) = register {
+        caller.require(Permission::FireManage)?;
         if !matches!(finding, Finding::IndustrialHeatSource | Finding::OtherHeatSource) {
             let message = "only a heat-source finding adds to the register";
             return Err(ApiError::validation(vec![crate::error::FieldError::new("register", message)]));
@@ -330,6 +333,7 @@ pub fn verify(
             lon: event.lon,
             lat: event.lat,
             boundary: None,
+            outline_cells: Vec::new(),
             radius_m,
             note: note.clone(),
         };
@@ -340,7 +344,10 @@ pub fn verify(
     event.finding_note = note.clone();
     event.verified_at = Some(now);
     event.verified_by = caller.account().map(str::to_owned);
-    store::update_event(conn, &event)?;
+    // Conditional, so of two findings sent at once only one is recorded.
+    if !store::record_finding(conn, &event)? {
+        return Err(ApiError::Conflict("the ground finding of this fire event is recorded already".into()));
+    }
     if let Some(incident_id) = &event.incident_id {
         let incident = crate::incidents::store::find(conn, incident_id)?
             .ok_or_else(|| ApiError::internal(format!("fire event {} lost incident {incident_id}", event.id)))?;

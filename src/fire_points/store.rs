@@ -32,8 +32,8 @@ pub struct DetectionRow {
     pub imported_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = fire_events, treat_none_as_null = true)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = fire_events)]
 pub struct EventRow {
     pub id: String,
     pub incident_id: Option<String>,
@@ -74,8 +74,28 @@ pub fn insert_event(conn: &mut AnyConnection, row: &EventRow) -> QueryResult<()>
     diesel::insert_into(fire_events::table).values(row).execute(conn).map(drop)
 }
 
-pub fn update_event(conn: &mut AnyConnection, row: &EventRow) -> QueryResult<()> {
-    diesel::update(fire_events::table.find(&row.id)).set(row).execute(conn).map(drop)
+/// Widens an event by a detection that joined it (only these columns: a ground finding recorded meanwhile
+/// stays).
+pub fn extend_event(conn: &mut AnyConnection, row: &EventRow) -> QueryResult<()> {
+    use fire_events as e;
+    diesel::update(e::table.find(&row.id))
+        .set((e::detections.eq(row.detections), e::first_at.eq(row.first_at), e::last_at.eq(row.last_at)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Records an event's ground finding unless one is recorded already; whether it was.
+pub fn record_finding(conn: &mut AnyConnection, row: &EventRow) -> QueryResult<bool> {
+    use fire_events as e;
+    let updated = diesel::update(e::table.find(&row.id).filter(e::finding.is_null()))
+        .set((
+            e::finding.eq(&row.finding),
+            e::finding_note.eq(&row.finding_note),
+            e::verified_at.eq(row.verified_at),
+            e::verified_by.eq(&row.verified_by),
+        ))
+        .execute(conn)?;
+    Ok(updated == 1)
 }
 
 pub fn find_event(conn: &mut AnyConnection, id: &str) -> QueryResult<Option<EventRow>> {
@@ -323,6 +343,8 @@ pub fn list_heat_sources(
     query.order(h::id.asc()).limit(limit).load(conn)
 }
 
-pub fn retire_heat_source(conn: &mut AnyConnection, id: &str, at: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(heat_sources::table.find(id)).set(heat_sources::retired_at.eq(at)).execute(conn).map(drop)
+/// Retires a heat source in force; whether it was in force (a concurrent retirement wins once).
+pub fn retire_heat_source(conn: &mut AnyConnection, id: &str, at: NaiveDateTime) -> QueryResult<bool> {
+    let in_force = heat_sources::table.find(id).filter(heat_sources::retired_at.is_null());
+    Ok(diesel::update(in_force).set(heat_sources::retired_at.eq(at)).execute(conn)? == 1)
 }

@@ -406,6 +406,9 @@ async fn registered_heat_sources_screen_detections_until_retired_and_a_finding_c
     assert_eq!(refused.assert_problem(422, "validation")["errors"][0]["field"], "register");
     let finding =
         json!({"finding": "industrial_heat_source", "register": {"name": "砖窑", "kind": "kiln", "radius_m": 300}});
+    let worker = app.account(Role::GridWorker, Some("210100")).await;
+    let res = app.post_json_as(&worker, &format!("/api/v1/fire-events/{id}/verification"), &finding).await;
+    res.assert_problem(403, "forbidden");
     app.post_json(&format!("/api/v1/fire-events/{id}/verification"), &finding).await.assert_status(200);
     let kilns = app.get("/api/v1/heat-sources?kind=kiln").await.json();
     assert_eq!(kilns["items"][0]["fire_event_id"], id);
@@ -458,6 +461,16 @@ async fn the_heat_source_register_is_kept_by_fire_managers_in_their_part_of_the_
         &format!("/api/v1/heat-sources/{}", created["id"].as_str().unwrap()),
     );
     app.send(req).await.assert_problem(403, "forbidden");
+
+    // An outline must stay in the commander's district, with the position on it.
+    let reaching = json!({"name": "窑", "kind": "kiln", "lon": 122.5, "lat": 41.5, "radius_m": 100,
+        "boundary": {"type": "Polygon", "coordinates": [[[122.49, 41.49], [123.5, 41.49], [123.5, 41.51], [122.49, 41.51], [122.49, 41.49]]]}});
+    app.post_json_as(&commander, "/api/v1/heat-sources", &reaching).await.assert_problem(403, "forbidden");
+    let apart = json!({"name": "窑", "kind": "kiln", "lon": 122.9, "lat": 41.9, "radius_m": 100,
+        "boundary": {"type": "Polygon", "coordinates": [[[122.49, 41.49], [122.51, 41.49], [122.51, 41.51], [122.49, 41.51], [122.49, 41.49]]]}});
+    let res = app.post_json_as(&commander, "/api/v1/heat-sources", &apart).await;
+    assert_eq!(res.assert_problem(422, "validation")["errors"][0]["field"], "lon");
+    app.get("/api/v1/heat-sources?kind=volcano").await.assert_problem(422, "validation");
 
     let viewer = app.account(Role::Viewer, Some("210122")).await;
     let seen = app.get_as(&viewer, "/api/v1/heat-sources").await.json();

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
+use geo::CoordsIter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -9,7 +10,7 @@ use crate::auth::Caller;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::crs::Crs;
-use crate::domain::fire::HeatSourceKind;
+use crate::domain::fire::{HeatShape, HeatSource, HeatSourceKind};
 use crate::domain::geometry::{Boundary, GeometryJson};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::fire_points::heat_sources::{self, NewHeatSource};
@@ -20,6 +21,8 @@ use crate::http::{Json, Page, PageParams};
 /// Radius around a heat source when none is given, in metres.
 const DEFAULT_RADIUS_M: f64 = 500.0;
 const MAX_RADIUS_M: f64 = 5_000.0;
+/// A site's outline is drawn by hand, not surveyed.
+const MAX_OUTLINE_VERTICES: usize = 1_000;
 
 fn check_radius(radius_m: Option<f64>, field: &str, errors: &mut Vec<FieldError>) -> f64 {
     let radius = radius_m.unwrap_or(DEFAULT_RADIUS_M);
@@ -54,9 +57,11 @@ pub struct NewHeatSourceBody {
     /// The coordinate system of `lon`, `lat` and `boundary`: `wgs84` (default), `gcj02` or `bd09`.
     #[serde(default)]
     pub crs: Crs,
-    /// The site's outline, if it is larger than a point.
+    /// The site's outline, if it is larger than a point: at most 1,000 positions, in the caller's part of the
+    /// grid, with the position on it or within its radius.
     pub boundary: Option<GeometryJson>,
-    /// Detections within this many metres of the point or the outline are screened (0–5000, default 500).
+    /// Detections within this many metres of the outline (of the point without one) are screened (0–5000,
+    /// default 500).
     #[schema(minimum = 0, maximum = 5000)]
     pub radius_m: Option<f64>,
     /// Up to 2000 characters.
@@ -162,20 +167,49 @@ pub async fn create(
         errors.push(FieldError::new("note", "must be at most 2000 characters"));
     }
     let crs = b.crs;
-    let boundary = b.boundary.map(|g| g.map_positions(|x, y| crs.to_wgs84(x, y)));
-    if let Some(Err(e)) = boundary.as_ref().map(|g| Boundary::parse(g, settings.grid_max_vertices)) {
-        errors.push(FieldError::new("boundary", e.to_string()));
-    }
     let (lon, lat) = crs.to_wgs84(b.lon, b.lat);
+    let boundary = b.boundary.map(|g| g.map_positions(|x, y| crs.to_wgs84(x, y)));
     let today = Utc::now().with_timezone(&settings.timezone).date_naive();
-    let cell = live.current(&db, today).await?.index.locate(lon, lat).last().map(|c| c.code.to_string());
-    let Some(cell) = cell.filter(|_| errors.is_empty()) else {
+    let snapshot = live.current(&db, today).await?;
+    let deepest = |lon: f64, lat: f64| snapshot.index.locate(lon, lat).last().map(|c| c.code.to_string());
+    // The outline's corners must each lie in the grid (the service holds them to the caller's part of it),
+    // and the position on the site or within its radius.
+    let mut outline_cells = std::collections::BTreeSet::new();
+    match boundary.as_ref().map(|g| Boundary::parse(g, MAX_OUTLINE_VERTICES)) {
+        Some(Err(e)) => errors.push(FieldError::new("boundary", e.to_string())),
+        Some(Ok(outline)) => {
+            for c in outline.shape().coords_iter() {
+                match deepest(c.x, c.y) {
+                    Some(code) => drop(outline_cells.insert(code)),
+                    None => {
+                        errors.push(FieldError::new("boundary", "reaches outside the grid"));
+                        break;
+                    }
+                }
+            }
+            let site = HeatSource { shape: HeatShape::Site(outline.into_shape()), radius_m };
+            if !site.covers(lon, lat) {
+                errors.push(FieldError::new("lon", "lies neither on the site nor within its radius"));
+            }
+        }
+        None => {}
+    }
+    let Some(cell) = deepest(lon, lat).filter(|_| errors.is_empty()) else {
         if errors.is_empty() {
             errors.push(FieldError::new("lon", "lies outside the grid"));
         }
         return Err(ApiError::validation(errors));
     };
-    let new = NewHeatSource { name, kind: b.kind, lon, lat, boundary, radius_m, note: b.note };
+    let new = NewHeatSource {
+        name,
+        kind: b.kind,
+        lon,
+        lat,
+        boundary,
+        outline_cells: outline_cells.into_iter().collect(),
+        radius_m,
+        note: b.note,
+    };
     let row = db.transaction(move |conn| heat_sources::create(conn, &caller, &cell, new)).await?;
     Ok(HttpResponse::Created().json(HeatSourceDto::of(row)?))
 }
@@ -187,7 +221,8 @@ pub struct HeatSourceQuery {
     #[param(value_type = Option<crate::domain::grid::CellCode>, example = "210102")]
     cell: Option<String>,
     /// Only this kind.
-    kind: Option<HeatSourceKind>,
+    #[param(value_type = Option<HeatSourceKind>)]
+    kind: Option<String>,
 }
 
 /// List heat sources
@@ -211,6 +246,13 @@ pub async fn list(
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let HeatSourceQuery { cell, kind } = query.into_inner();
+    let kind = match kind.as_deref().map(HeatSourceKind::parse) {
+        Some(None) => {
+            let known: Vec<&str> = HeatSourceKind::ALL.iter().map(|k| k.as_str()).collect();
+            return Err(ApiError::validation(vec![FieldError::new("kind", format!("one of {}", known.join(", ")))]));
+        }
+        parsed => parsed.flatten(),
+    };
     let (limit, after) = (page.limit()?, page.after()?);
     let rows = db.run(move |conn| heat_sources::list(conn, &caller, cell.as_deref(), kind, after, limit + 1)).await?;
     let page = Page::from_rows(rows, limit, |h| h.id.clone());

@@ -64,7 +64,7 @@ pub struct ImportQuery {
         example = "latitude,longitude,brightness,scan,track,acq_date,acq_time,satellite,confidence,version,bright_t31,frp,daynight\n41.758,122.957,304.2,1.1,1,2020-09-30,0255,T,31,6.0NRT,292.8,4.6,D\n"),
     responses(
         (status = 200, description = "What the import did", body = ImportSummary),
-        (status = 403, description = "The caller may not import (`fire:manage`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not import (`fire:manage` and `incidents:report`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file is larger than allowed", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not a CSV (`text/csv`, `text/tab-separated-values`; `charset=` honoured, GBK detected) or NDJSON upload", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a fire-point list (`/problems/import-invalid-file`: an HTML error page, missing columns), or bad rows (`/problems/import-invalid-rows`, `errors[].field` = `rows[LINE].COLUMN`: bad numbers, times in the future)", body = Problem, content_type = "application/problem+json"),
@@ -106,7 +106,7 @@ pub struct FireDetection {
     pub confidence: Option<String>,
     pub frp: Option<f64>,
     pub cell_code: String,
-    /// Why it was kept from dispatch (`low_confidence`, `static_land_source`); null
+    /// Why it was kept from dispatch (`low_confidence`, `static_land_source`, `heat_source`); null
     /// when dispatched.
     pub screened: Option<String>,
     /// The fire event it belongs to (null when screened).
@@ -350,8 +350,9 @@ pub struct VerificationBody {
     /// What was seen, at most 2000 characters.
     #[schema(max_length = 2000)]
     pub note: Option<String>,
-    /// With an `industrial_heat_source` or `other_heat_source` finding: add the place to the register of
-    /// heat sources, so later detections there are not dispatched.
+    /// With an `industrial_heat_source` or `other_heat_source` finding, for callers who keep the register
+    /// (`fire:manage`): add the place to the register of heat sources, so later detections there are not
+    /// dispatched.
     pub register: Option<heat_sources::RegisterFinding>,
 }
 
