@@ -287,6 +287,7 @@ diesel::table! {
         screened -> Nullable<Text>,
         event_id -> Nullable<Text>,
         imported_at -> Timestamp,
+        heat_source_id -> Nullable<Text>,
     }
 }
 

@@ -132,7 +132,7 @@ fn write_import(
         let cell = grid::store::find_cell(conn, &deepest.code)?
             .ok_or_else(|| ApiError::Unavailable("the grid changed while routing; retry".into()))?;
         let register = heat_sources.iter().map(|(id, h)| (id.as_str(), h));
-        let screened = fire::screen(&d, &policy.thresholds, register).map(|(reason, _)| reason);
+        let (screened, heat_source_id) = fire::screen(&d, &policy.thresholds, register).unzip();
         let event_id = match &screened {
             Some(reason) => {
                 *summary.screened.entry(reason.as_str().to_owned()).or_default() += 1;
@@ -184,6 +184,7 @@ fn write_import(
                 screened: screened.map(|r| r.as_str().to_owned()),
                 event_id,
                 imported_at: now,
+                heat_source_id: heat_source_id.flatten(),
             },
         )?;
         summary.imported += 1;

@@ -30,6 +30,8 @@ pub struct DetectionRow {
     pub screened: Option<String>,
     pub event_id: Option<String>,
     pub imported_at: NaiveDateTime,
+    /// The registered heat source that screened it.
+    pub heat_source_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]

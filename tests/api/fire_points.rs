@@ -384,6 +384,9 @@ async fn registered_heat_sources_screen_detections_until_retired_and_a_finding_c
     assert_eq!(summary["screened"], json!({"heat_source": 3}));
     assert_eq!(summary["events_created"], 1);
     let screened = app.get("/api/v1/fire-points?screened=true").await.json();
+    let by: Vec<&str> =
+        screened["items"].as_array().unwrap().iter().map(|d| d["heat_source_id"].as_str().unwrap()).collect();
+    assert_eq!(by.iter().filter(|&&h| h == plant_id).count(), 1, "each names the source that screened it: {by:?}");
     assert!(screened["items"].as_array().unwrap().iter().all(|d| d["screened"] == "heat_source"));
 
     let listed = app.get("/api/v1/heat-sources?kind=steelworks").await.json();

@@ -111,6 +111,8 @@ pub struct FireDetection {
     pub screened: Option<String>,
     /// The fire event it belongs to (null when screened).
     pub event_id: Option<String>,
+    /// The registered heat source that screened it.
+    pub heat_source_id: Option<String>,
 }
 
 impl FireDetection {
@@ -128,6 +130,7 @@ impl FireDetection {
             cell_code: d.cell_code,
             screened: d.screened,
             event_id: d.event_id,
+            heat_source_id: d.heat_source_id,
         }
     }
 }

@@ -1,0 +1,1 @@
+ALTER TABLE fire_detections DROP COLUMN heat_source_id;
