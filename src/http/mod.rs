@@ -15,8 +15,9 @@ pub use json::{BodyLimit, BulkJson, Json, parse_json};
 pub use page::{Page, PageParams, next_href, next_link};
 
 use actix_web::web;
+use chrono::{DateTime, Utc};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 
 /// Extractor settings that turn the framework's query and path errors into problems.
 pub fn extractor_config(cfg: &mut web::ServiceConfig) {
@@ -32,6 +33,11 @@ pub fn extractor_config(cfg: &mut web::ServiceConfig) {
         web::PathConfig::default()
             .error_handler(|err, _| ApiError::InvalidParameter { detail: format!("path: {err}") }.into()),
     );
+}
+
+/// Parses a time field: RFC 3339, or a local time in the city's zone.
+pub fn parse_time(raw: &str, tz: chrono_tz::Tz, field: &str, errors: &mut Vec<FieldError>) -> Option<DateTime<Utc>> {
+    crate::domain::time::parse(raw, tz).map_err(|m| errors.push(FieldError::new(field, m))).ok()
 }
 
 /// Deserialises `Option<Option<T>>` fields: absent keeps the value, `null` clears it.

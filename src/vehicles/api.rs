@@ -297,8 +297,7 @@ fn list_filter(q: &ListQuery, tz: chrono_tz::Tz) -> Result<InspectionFilter, Api
         known
     });
     let mut time = |raw: &Option<String>, field: &str| {
-        raw.as_deref()
-            .and_then(|t| crate::domain::time::parse(t, tz).map_err(|m| errors.push(FieldError::new(field, m))).ok())
+        raw.as_deref().and_then(|t| crate::http::parse_time(t, tz, field, &mut errors))
     };
     let (from, to) = (time(&q.from, "from"), time(&q.to, "to"));
     if !errors.is_empty() {

@@ -213,8 +213,7 @@ pub struct FireQuery {
 fn fire_filter(q: &FireQuery, tz: chrono_tz::Tz) -> Result<FireFilter, ApiError> {
     let mut errors = Vec::new();
     let mut time = |raw: &Option<String>, field: &str| {
-        raw.as_deref()
-            .and_then(|t| crate::domain::time::parse(t, tz).map_err(|m| errors.push(FieldError::new(field, m))).ok())
+        raw.as_deref().and_then(|t| crate::http::parse_time(t, tz, field, &mut errors))
     };
     let (from, to) = (time(&q.from, "from"), time(&q.to, "to"));
     let confidence = q.confidence.as_deref().and_then(|raw| match Confidence::parse(raw) {

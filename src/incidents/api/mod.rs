@@ -9,7 +9,6 @@ mod stats;
 mod transitions;
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -21,9 +20,9 @@ use crate::domain::calendar::Light;
 use crate::domain::crs::Crs;
 use crate::domain::incident::{PhotoStage, Severity, Source};
 use crate::domain::photo::PhotoFlag;
-use crate::domain::time;
 use crate::domain::workflow::{Action, Status};
 use crate::error::{ApiError, FieldError};
+use crate::http::parse_time;
 
 /// Registered as plain resources, not a `/api/v1` scope, which would hide the routes of the scopes after it.
 /// Fixed paths (`batch`, `export.csv`) come before `{id}`.
@@ -257,11 +256,6 @@ impl Photo {
             sha256: row.sha256,
         })
     }
-}
-
-/// Parses a time field: RFC 3339, or a local time in the city's zone.
-fn parse_time(raw: &str, tz: Tz, field: &str, errors: &mut Vec<FieldError>) -> Option<DateTime<Utc>> {
-    time::parse(raw, tz).map_err(|m| errors.push(FieldError::new(field, m))).ok()
 }
 
 /// Trims and checks an optional free text.
