@@ -125,6 +125,10 @@ pub struct Settings {
     /// `{"method", "quantity", "stage" (optional), "class", "limit"}`, e.g.
     /// `[{"method": "free_acceleration", "quantity": "opacity_k", "class": "b", "limit": 0.7}]`.
     pub vehicle_limits_file: Option<PathBuf>,
+    /// A JSON file with the city's special-control ladder over the built-in one (temporary control, then
+    /// yellow, orange and red warnings): a list of levels, lowest first, each with `code`, `name_zh`,
+    /// `name_en`, `response`, `trigger`, `measures`, `prompts` and tightened incident `deadlines`.
+    pub control_ladder_file: Option<PathBuf>,
     /// Inspection files larger than this (bytes) are imported as a background job (202); smaller ones at
     /// once, unless the client sends `Prefer: respond-async`.
     pub vehicle_import_sync_max_bytes: u64,
@@ -231,6 +235,7 @@ impl Default for Settings {
             fire_min_confidence_class: crate::domain::fire::ConfidenceClass::Low,
             vehicle_pass_target_percent: 90.0,
             vehicle_limits_file: None,
+            control_ladder_file: None,
             vehicle_import_sync_max_bytes: 4 * 1024 * 1024,
             jobs_enabled: true,
             job_poll_ms: 1_000,

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod controls;
 pub mod db;
 pub mod domain;
 pub mod error;
@@ -49,6 +50,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(grid::routes)
         .configure(incidents::routes)
         .configure(fire_points::routes)
+        .configure(controls::routes)
         .configure(vehicles::routes)
         .configure(jobs::routes)
         .configure(machinery::routes)
@@ -118,6 +120,7 @@ impl Application {
             storage.get_ref().clone(),
             live.clone(),
             vehicle_policy.clone().into_inner(),
+            policy.ladder.clone(),
             &settings,
         );
         let worker_data = web::Data::new(worker.clone());

@@ -31,15 +31,21 @@ use crate::error::{FieldError, Problem};
                  what a caller may do follows its role (see `accounts`) and is limited to its home cell's subtree \
                  (plus read access to the home cell's ancestors). Out-of-scope resources answer 404, lists leave them out."),
         (name = "accounts", description = "Administration of accounts and service accounts (role `admin`). Roles: `admin` (everything), \
-                 `commander` (grid:read, grid:write, people:write, incidents, controls:run, vehicles:read, vehicles:enforce), `supervisor` \
-                 (grid:read, people:write, incidents, vehicles:read), `grid_worker` (grid:read, incidents:read, incidents:report), \
-                 `inspector` (vehicles:submit, vehicles:read), `integration` (explicit scopes), `viewer` (grid:read, incidents:read, vehicles:read)."),
+                 `commander` (grid:read, grid:write, people:write, incidents, fire:manage, controls, vehicles:read, vehicles:enforce), `supervisor` \
+                 (grid:read, people:write, incidents, controls:read, controls:respond, vehicles:read), `grid_worker` (grid:read, incidents:read, \
+                 incidents:report, controls:read, controls:respond), `inspector` (vehicles:submit, vehicles:read), `integration` (explicit scopes), \
+                 `viewer` (grid:read, incidents:read, controls:read, vehicles:read)."),
         (name = "events", description = "The event log: every change as an event, written in the transaction that makes \
                  it. It is the audit trail (`subject=` gives one thing's history) and the change feed that command platforms \
                  follow by cursor with long polling. Event types and their `data` are the `EventData` schema; they only grow."),
         (name = "vehicles", description = "Diesel-vehicle emission inspections (GB 3847-2018, HJ 845-2017): results from stations \
                  and remote sensing imported in bulk and idempotently, judged on the server against the limit table, listed by \
                  plate, VIN, station, method, result, time and cell, and counted into the pass rate against the city's target."),
+        (name = "controls", description = "Special-control activations (特别管控) for heavy-pollution episodes: planned on a forecast \
+                 at a level of the city's ladder over a set of cells, started and lifted at their planned times (or by hand), changed \
+                 in level along the way, with per-cell plans of measures (一区一策) and check-ins, classified prompts to the grid \
+                 (分类提示) and their acknowledgements, tightened deadlines for new incidents under control, and the outcome: days \
+                 under control and forecast light-pollution days pulled back to good (轻污拉良)."),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
 )]

@@ -410,3 +410,113 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    control_measures (code) {
+        code -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+        categories -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    control_activations (id) {
+        id -> Text,
+        title -> Text,
+        reason -> Text,
+        level_code -> Text,
+        forecast -> Text,
+        status -> Text,
+        planned_start -> Timestamp,
+        planned_end -> Nullable<Timestamp>,
+        actual_start -> Nullable<Timestamp>,
+        actual_end -> Nullable<Timestamp>,
+        scope_path -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    control_cells (activation_id, cell_code) {
+        activation_id -> Text,
+        cell_code -> Text,
+        cell_path -> Text,
+        cell_name -> Text,
+        responsible_id -> Nullable<Text>,
+        responsible_name -> Nullable<Text>,
+        responsible_phone -> Nullable<Text>,
+        measures -> Text,
+        plan_version -> BigInt,
+        plan_updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    control_level_changes (activation_id, seq) {
+        activation_id -> Text,
+        seq -> Integer,
+        from_level -> Nullable<Text>,
+        to_level -> Text,
+        note -> Nullable<Text>,
+        changed_by -> Text,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    control_prompts (id) {
+        id -> Text,
+        activation_id -> Text,
+        seq -> Integer,
+        cell_code -> Text,
+        cell_path -> Text,
+        level_code -> Text,
+        items -> Text,
+        issued_at -> Timestamp,
+        superseded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    control_prompt_acks (prompt_id, account_id) {
+        prompt_id -> Text,
+        account_id -> Text,
+        acknowledged_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    control_check_ins (id) {
+        id -> Text,
+        activation_id -> Text,
+        cell_code -> Text,
+        measure_code -> Text,
+        done -> Bool,
+        note -> Nullable<Text>,
+        photo_key -> Nullable<Text>,
+        photo_media_type -> Nullable<Text>,
+        photo_sha256 -> Nullable<Text>,
+        photo_taken_at -> Nullable<Timestamp>,
+        checked_by -> Nullable<Text>,
+        checker_name -> Text,
+        checked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    observed_daily_aqi (day) {
+        day -> Date,
+        aqi -> Integer,
+        primary_pollutant -> Nullable<Text>,
+        entered_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(control_activations, control_cells, control_prompts, control_prompt_acks,);

@@ -57,9 +57,15 @@ pub enum Permission {
     /// Import satellite fire points and keep the register of known heat sources.
     #[serde(rename = "fire:manage")]
     FireManage,
-    /// Start and end special-control activations.
+    /// Plan, start, change and lift special-control activations, set their plans, record observed AQI.
     #[serde(rename = "controls:run")]
     ControlsRun,
+    /// Read special-control activations, their plans, prompts and outcome.
+    #[serde(rename = "controls:read")]
+    ControlsRead,
+    /// Check in on special-control measures and acknowledge prompts (the cells' people).
+    #[serde(rename = "controls:respond")]
+    ControlsRespond,
     /// Submit vehicle inspection results.
     #[serde(rename = "vehicles:submit")]
     VehiclesSubmit,
@@ -75,7 +81,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 16] = [
         Self::GridRead,
         Self::GridWrite,
         Self::PeopleWrite,
@@ -86,6 +92,8 @@ impl Permission {
         Self::IncidentsConfigure,
         Self::FireManage,
         Self::ControlsRun,
+        Self::ControlsRead,
+        Self::ControlsRespond,
         Self::VehiclesSubmit,
         Self::VehiclesImport,
         Self::VehiclesRead,
@@ -104,6 +112,8 @@ impl Permission {
             Self::IncidentsConfigure => "incidents:configure",
             Self::FireManage => "fire:manage",
             Self::ControlsRun => "controls:run",
+            Self::ControlsRead => "controls:read",
+            Self::ControlsRespond => "controls:respond",
             Self::VehiclesSubmit => "vehicles:submit",
             Self::VehiclesImport => "vehicles:import",
             Self::VehiclesRead => "vehicles:read",
@@ -163,14 +173,25 @@ impl Role {
                 IncidentsManage,
                 FireManage,
                 ControlsRun,
+                ControlsRead,
+                ControlsRespond,
                 VehiclesRead,
                 VehiclesEnforce,
             ],
-            Self::Supervisor => &[GridRead, PeopleWrite, IncidentsRead, IncidentsReport, IncidentsManage, VehiclesRead],
-            Self::GridWorker => &[GridRead, IncidentsRead, IncidentsReport],
+            Self::Supervisor => &[
+                GridRead,
+                PeopleWrite,
+                IncidentsRead,
+                IncidentsReport,
+                IncidentsManage,
+                ControlsRead,
+                ControlsRespond,
+                VehiclesRead,
+            ],
+            Self::GridWorker => &[GridRead, IncidentsRead, IncidentsReport, ControlsRead, ControlsRespond],
             Self::Inspector => &[VehiclesSubmit, VehiclesRead],
             Self::Integration => &[],
-            Self::Viewer => &[GridRead, IncidentsRead, VehiclesRead],
+            Self::Viewer => &[GridRead, IncidentsRead, ControlsRead, VehiclesRead],
         }
     }
 

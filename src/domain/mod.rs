@@ -3,6 +3,7 @@
 pub mod access;
 pub mod aqi;
 pub mod calendar;
+pub mod control;
 pub mod crs;
 pub mod fire;
 pub mod geometry;

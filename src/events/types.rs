@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::access::{Permission, Role};
+use crate::domain::control::ControlStatus;
 use crate::domain::grid::Duty;
 use crate::domain::incident::{Severity, SheetKind, Source};
 use crate::domain::workflow::{Action, Status};
@@ -117,6 +118,33 @@ pub enum EventData {
     /// A heat source was retired from the register.
     #[serde(rename = "heat_source.retired")]
     HeatSourceRetired(HeatSourceFacts),
+    /// A special-control activation was planned.
+    #[serde(rename = "control.planned")]
+    ControlPlanned(ActivationFacts),
+    /// An activation's title, reason, forecast or planned times changed.
+    #[serde(rename = "control.updated")]
+    ControlUpdated(ActivationFacts),
+    /// An activation came into force (prompts went to its cells).
+    #[serde(rename = "control.started")]
+    ControlStarted(ActivationFacts),
+    /// An activation moved to another level of the ladder (`previous_level` says from which).
+    #[serde(rename = "control.level_changed")]
+    ControlLevelChanged(ActivationFacts),
+    /// An activation was lifted.
+    #[serde(rename = "control.lifted")]
+    ControlLifted(ActivationFacts),
+    /// A planned activation was called off.
+    #[serde(rename = "control.cancelled")]
+    ControlCancelled(ActivationFacts),
+    /// The plan of one of an activation's cells changed.
+    #[serde(rename = "control.plan_updated")]
+    ControlPlanUpdated(PlanFacts),
+    /// Someone checked in on a measure of a cell's plan.
+    #[serde(rename = "control.checked_in")]
+    ControlCheckedIn(CheckInFacts),
+    /// A measure was added to the catalogue.
+    #[serde(rename = "control.measure_created")]
+    ControlMeasureCreated(MeasureFacts),
 }
 
 /// Who may read events of a type, and whether they are about a cell itself (then, like the cell, they are
@@ -152,8 +180,12 @@ const fn incident(name: &'static str, without_cell: CellFree) -> EventType {
     EventType { name, permission: Permission::IncidentsRead, about_cell: false, without_cell }
 }
 
+const fn control(name: &'static str, without_cell: CellFree) -> EventType {
+    EventType { name, permission: Permission::ControlsRead, about_cell: true, without_cell }
+}
+
 /// Every event type, once.
-pub const EVENT_TYPES: [EventType; 34] = [
+pub const EVENT_TYPES: [EventType; 43] = [
     grid("grid.cell.created", true),
     grid("grid.cell.updated", true),
     grid("grid.cell.retired", true),
@@ -198,6 +230,15 @@ pub const EVENT_TYPES: [EventType; 34] = [
     incident("fire.event_verified", CellFree::Nobody),
     incident("heat_source.registered", CellFree::Nobody),
     incident("heat_source.retired", CellFree::Nobody),
+    control("control.planned", CellFree::Nobody),
+    control("control.updated", CellFree::Nobody),
+    control("control.started", CellFree::Nobody),
+    control("control.level_changed", CellFree::Nobody),
+    control("control.lifted", CellFree::Nobody),
+    control("control.cancelled", CellFree::Nobody),
+    control("control.plan_updated", CellFree::Nobody),
+    control("control.checked_in", CellFree::Nobody),
+    control("control.measure_created", CellFree::Everyone),
 ];
 
 /// The event type of an incident action.
@@ -420,6 +461,52 @@ pub struct HeatSourceFacts {
     pub cell_code: String,
 }
 
+/// A special-control activation as events describe it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ActivationFacts {
+    pub id: String,
+    pub title: String,
+    pub status: ControlStatus,
+    pub level: String,
+    /// The level before a level change.
+    pub previous_level: Option<String>,
+    pub cell_codes: Vec<String>,
+    pub planned_start: DateTime<Utc>,
+    pub planned_end: Option<DateTime<Utc>>,
+    pub actual_start: Option<DateTime<Utc>>,
+    pub actual_end: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+/// A cell's plan of an activation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PlanFacts {
+    pub activation_id: String,
+    pub cell_code: String,
+    pub measures: Vec<String>,
+    pub responsible_name: Option<String>,
+    pub version: i64,
+}
+
+/// A check-in on a measure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CheckInFacts {
+    pub activation_id: String,
+    pub check_in_id: String,
+    pub cell_code: String,
+    pub measure: String,
+    pub done: bool,
+    pub photo: bool,
+}
+
+/// A measure of the special-control catalogue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MeasureFacts {
+    pub code: String,
+    pub name_zh: String,
+    pub categories: Vec<String>,
+}
+
 /// A prompt or supervision sheet as events describe it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SheetFacts {
@@ -513,6 +600,22 @@ mod tests {
         }
     }
 
+    fn activation() -> ActivationFacts {
+        ActivationFacts {
+            id: "a".into(),
+            title: "重污染天气橙色预警".into(),
+            status: ControlStatus::Active,
+            level: "orange".into(),
+            previous_level: Some("yellow".into()),
+            cell_codes: vec!["210102".into()],
+            planned_start: DateTime::UNIX_EPOCH,
+            planned_end: None,
+            actual_start: Some(DateTime::UNIX_EPOCH),
+            actual_end: None,
+            version: 3,
+        }
+    }
+
     /// Every payload names a type listed in the table, and reads back as written.
     #[test]
     fn every_variant_is_a_listed_type_and_round_trips() {
@@ -574,6 +677,32 @@ mod tests {
             }),
             EventData::HeatSourceRegistered(heat_source()),
             EventData::HeatSourceRetired(heat_source()),
+            EventData::ControlPlanned(activation()),
+            EventData::ControlUpdated(activation()),
+            EventData::ControlStarted(activation()),
+            EventData::ControlLevelChanged(activation()),
+            EventData::ControlLifted(activation()),
+            EventData::ControlCancelled(activation()),
+            EventData::ControlPlanUpdated(PlanFacts {
+                activation_id: "a".into(),
+                cell_code: "210102".into(),
+                measures: vec!["ban_open_burning".into()],
+                responsible_name: Some("王伟".into()),
+                version: 2,
+            }),
+            EventData::ControlCheckedIn(CheckInFacts {
+                activation_id: "a".into(),
+                check_in_id: "c".into(),
+                cell_code: "210102".into(),
+                measure: "ban_open_burning".into(),
+                done: true,
+                photo: false,
+            }),
+            EventData::ControlMeasureCreated(MeasureFacts {
+                code: "m".into(),
+                name_zh: "措施".into(),
+                categories: vec![],
+            }),
         ];
         let all = all.into_iter().chain(Action::ALL.into_iter().map(|action| {
             let change =

@@ -11,7 +11,10 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 use crate::config::Settings;
+use crate::controls::service::Tightening;
+use crate::domain::calendar;
 use crate::domain::fire::{MergeRule, Thresholds};
+use crate::incidents::Policy;
 
 pub use api::routes;
 
@@ -40,9 +43,13 @@ impl FirePolicy {
         }
     }
 
-    /// How long the ground check of a fire event in this cell, detected at `at`, may take. The one place a
-    /// shorter window during a special-control activation covering the cell plugs in.
-    pub fn verification_window(&self, _cell_path: &str, _at: DateTime<Utc>) -> Duration {
-        self.verify_within
+    /// When the ground check of a fire event dispatched at `now` is due: within the configured window, or
+    /// sooner when a special-control activation over its cell tightens its incident's deadline.
+    pub fn verify_by(&self, now: DateTime<Utc>, control: Option<&Tightening>, incidents: &Policy) -> DateTime<Utc> {
+        let normal = now + self.verify_within;
+        match control {
+            Some(c) => normal.min(calendar::deadline(now, c.deadline, &incidents.calendar, incidents.tz)),
+            None => normal,
+        }
     }
 }

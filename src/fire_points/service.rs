@@ -230,6 +230,7 @@ fn dispatch(
         external: None,
     };
     let (incident, _) = incidents::report(conn, caller, draft, chain, incident_policy)?;
+    let control = incidents::routing(&incident)?.control;
     let now = db::now();
     let event = EventRow {
         id: db::new_id(),
@@ -241,7 +242,7 @@ fn dispatch(
         first_at: d.acquired_at.naive_utc(),
         last_at: d.acquired_at.naive_utc(),
         detections: 1,
-        verify_by: now + policy.verification_window(&cell.path, now.and_utc()),
+        verify_by: policy.verify_by(now.and_utc(), control.as_ref(), incident_policy).naive_utc(),
         finding: None,
         finding_note: None,
         verified_at: None,

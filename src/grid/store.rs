@@ -247,6 +247,16 @@ pub fn people_of(conn: &mut AnyConnection, cell: &str, as_of: Option<NaiveDate>)
     q.load(conn)
 }
 
+/// The current top-level cells (a city's grid has one).
+pub fn top_level_cells(conn: &mut AnyConnection) -> QueryResult<Vec<CellRow>> {
+    grid_cells::table
+        .filter(grid_cells::parent_code.is_null())
+        .filter(grid_cells::valid_to.is_null())
+        .order(grid_cells::code)
+        .select(CellRow::as_select())
+        .load(conn)
+}
+
 pub fn find_person(conn: &mut AnyConnection, cell: &str, id: &str) -> QueryResult<Option<PersonRow>> {
     grid_people::table
         .filter(grid_people::cell_code.eq(cell))

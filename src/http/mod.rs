@@ -5,6 +5,7 @@ pub mod csv_export;
 pub mod cursor;
 mod etag;
 mod fallback;
+pub mod form;
 pub mod geojson;
 mod json;
 mod page;

@@ -10,6 +10,8 @@ pub mod service;
 pub mod sheets;
 pub mod store;
 
+use std::sync::Arc;
+
 use chrono_tz::Tz;
 
 pub use api::routes;
@@ -17,8 +19,9 @@ pub use api::routes;
 use crate::config::Settings;
 use crate::db::BoxError;
 use crate::domain::calendar::WorkCalendar;
+use crate::domain::control::Ladder;
 
-/// What the incident rules take from the settings, built once at start-up.
+/// What the incident (and special-control) rules take from the settings, built once at start-up.
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub tz: Tz,
@@ -28,6 +31,8 @@ pub struct Policy {
     pub photo_max_distance_m: f64,
     pub photo_max_age_hours: f64,
     pub batch_max_items: usize,
+    /// The special-control ladder: its levels tighten the deadlines of new incidents under control.
+    pub ladder: Arc<Ladder>,
 }
 
 impl Policy {
@@ -47,6 +52,7 @@ impl Policy {
             photo_max_distance_m: s.incident_photo_max_distance_m,
             photo_max_age_hours: s.incident_photo_max_age_hours,
             batch_max_items: s.incident_batch_max_items,
+            ladder: Arc::new(crate::controls::load_ladder(s)?),
         })
     }
 }

@@ -28,12 +28,7 @@ pub async fn add(
     policy: &Policy,
 ) -> Result<PhotoRow, ApiError> {
     caller.require(Permission::IncidentsReport)?;
-    let kind = photo::sniff(&bytes).ok_or_else(|| ApiError::Rule {
-        slug: "photo-unsupported",
-        title: "The file is not a supported photo",
-        detail: "the content is not a JPEG, PNG, WebP or HEIC image (whatever its name says)".into(),
-        errors: vec![FieldError::new("file", "not a JPEG, PNG, WebP or HEIC image")],
-    })?;
+    let kind = sniffed(&bytes)?;
     // Cheap checks first, so a refused caller costs no upload to the store.
     let (seer, incident_id) = (caller.clone(), id.clone());
     let incident = db.run(move |conn| open_incident(conn, &seer, &incident_id)).await?;
@@ -89,6 +84,16 @@ pub async fn add(
         return Err(e);
     }
     Ok(row)
+}
+
+/// The photo's type, read from its content; 422 `/problems/photo-unsupported` for anything else.
+pub fn sniffed(bytes: &[u8]) -> Result<photo::ImageKind, ApiError> {
+    photo::sniff(bytes).ok_or_else(|| ApiError::Rule {
+        slug: "photo-unsupported",
+        title: "The file is not a supported photo",
+        detail: "the content is not a JPEG, PNG, WebP or HEIC image (whatever its name says)".into(),
+        errors: vec![FieldError::new("file", "not a JPEG, PNG, WebP or HEIC image")],
+    })
 }
 
 /// A photo's record and bytes, for a caller who may see its incident.

@@ -57,12 +57,15 @@ pub struct Responsible {
     pub account_id: Option<String>,
 }
 
-/// What routing found: the chain of cells, root first (empty outside the grid), and who was responsible for
-/// the deepest cell then.
+/// What routing found: the chain of cells, root first (empty outside the grid), who was responsible for the
+/// deepest cell then, and the special control in force there.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct Routing {
     pub chain: Vec<ChainCell>,
     pub responsible: Vec<Responsible>,
+    /// The special control in force over the cell then, if it tightens the incident's deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<crate::controls::service::Tightening>,
 }
 
 /// A pending request for more time.
@@ -136,6 +139,10 @@ pub fn report(
         None => (None, Vec::new()),
     };
     let status = if cell.is_some() { Status::Reported } else { Status::Unrouted };
+    let control = match &cell {
+        Some((_, path)) => crate::controls::service::tightening(conn, &policy.ladder, path, &category.code)?,
+        None => None,
+    };
     let (external_system, external_ref) = draft.external.unzip();
     let row = IncidentRow {
         id: db::new_id(),
@@ -152,7 +159,7 @@ pub fn report(
         accuracy_m: draft.accuracy_m,
         cell_code: cell.as_ref().map(|c| c.0.clone()),
         cell_path: cell.map(|c| c.1),
-        routing: to_json(&Routing { chain, responsible }),
+        routing: to_json(&Routing { chain, responsible, control }),
         reporter_id: caller.account().map(str::to_owned),
         reporter_name: caller.username.clone(),
         assignee_id: None,
@@ -227,7 +234,9 @@ pub fn transition(
                 .map(|c| ChainCell { code: c.code, name: c.name, level: c.level })
                 .collect();
             let today = now.and_utc().with_timezone(&policy.tz).date_naive();
-            row.routing = to_json(&Routing { chain, responsible: responsible_for(conn, &cell.code, today)? });
+            let responsible = responsible_for(conn, &cell.code, today)?;
+            let control = crate::controls::service::tightening(conn, &policy.ladder, &cell.path, &row.category_code)?;
+            row.routing = to_json(&Routing { chain, responsible, control });
             data = json!({"cell": cell.code});
             row.cell_code = Some(cell.code);
             row.cell_path = Some(cell.path);
@@ -249,7 +258,9 @@ pub fn transition(
                 None => (row.assignee_id, row.assignee_name) = (None, None),
             }
             let severity = Severity::parse(&row.severity).ok_or_else(|| bad_stored("severity", &row.severity))?;
-            let span = request.span.unwrap_or(stored_deadlines(&category)?.for_severity(severity));
+            let normal = stored_deadlines(&category)?.for_severity(severity);
+            let control = routing(&row)?.control;
+            let span = request.span.or(control.as_ref().map(|c| c.deadline)).unwrap_or(normal);
             let deadline = match request.deadline_at {
                 Some(at) if at <= now => {
                     return Err(ApiError::validation(vec![FieldError::new("deadline_at", "must be in the future")]));
@@ -261,6 +272,10 @@ pub fn transition(
             row.deadline_at = Some(deadline);
             row.deadline_note = Some(match request.deadline_at {
                 Some(_) => "set by hand".into(),
+                None if request.span.is_none() && control.is_some() => {
+                    let reason = control.map(|c| c.reason).unwrap_or_default();
+                    format!("{reason}, instead of {normal} for {category} ({severity})", category = row.category_code)
+                }
                 None => format!("{span} for {category} ({severity})", category = row.category_code),
             });
             row.extension = None;

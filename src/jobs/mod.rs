@@ -1,4 +1,4 @@
-//! Background jobs for work too large for one request (bulk imports). Jobs are database rows, so any
+//! Background jobs for work too large for one request (bulk imports), and the schedule of special control. Jobs are database rows, so any
 //! instance can take one: a worker in every instance claims the oldest runnable job under a lease, works
 //! through it in chunks that each commit with the job's checkpoint and a renewed lease, and a job whose
 //! instance died (its lease ran out) is taken over and resumed from its last checkpoint. The uploaded file
@@ -17,6 +17,7 @@ use crate::auth::Caller;
 use crate::config::Settings;
 use crate::db::{self, BoxError, Db};
 use crate::domain::access::Role;
+use crate::domain::control::Ladder;
 use crate::error::ApiError;
 use crate::grid::live::LiveIndex;
 use crate::storage::Storage;
@@ -38,6 +39,8 @@ pub struct Worker {
     pub storage: Storage,
     pub live: web::Data<LiveIndex>,
     pub vehicles: Arc<VehiclePolicy>,
+    /// The special-control ladder, for the activations the schedule starts and lifts.
+    pub ladder: Arc<Ladder>,
     /// This instance's name in leases.
     pub owner: String,
     /// How long a claim holds without progress before another instance may take the job over.
@@ -58,6 +61,7 @@ impl Worker {
         storage: Storage,
         live: web::Data<LiveIndex>,
         vehicles: Arc<VehiclePolicy>,
+        ladder: Arc<Ladder>,
         settings: &Settings,
     ) -> Self {
         Self {
@@ -65,6 +69,7 @@ impl Worker {
             storage,
             live,
             vehicles,
+            ladder,
             owner: format!("instance-{}", db::new_id()),
             lease: chrono::Duration::seconds(i64::from(settings.job_lease_secs)),
             chunk_rows: CHUNK_ROWS,
@@ -79,7 +84,8 @@ impl Worker {
         let snapshot = crate::grid::live::Snapshot::load(&mut *db.get()?, settings.today())?;
         let live = web::Data::new(LiveIndex::new(snapshot, Duration::from_millis(settings.grid_refresh_interval_ms)));
         let storage = Storage::from_url(&settings.storage_url)?;
-        Ok(Self::new(db, storage, live, Arc::new(VehiclePolicy::from_settings(settings)?), settings))
+        let vehicles = Arc::new(VehiclePolicy::from_settings(settings)?);
+        Ok(Self::new(db, storage, live, vehicles, Arc::new(crate::controls::load_ladder(settings)?), settings))
     }
 
     /// Starts the next job at once instead of at the next poll (after this instance queued one).
@@ -104,9 +110,13 @@ impl Worker {
         }
     }
 
-    /// Claims one runnable job and works on it, stopping after `max_chunks` chunks if given (as a dying
-    /// instance would: the lease stays until it runs out). False when there was nothing to do.
+    /// Takes the special-control steps that are due, or else claims one runnable job and works on it,
+    /// stopping after `max_chunks` chunks if given (as a dying instance would: the lease stays until it runs
+    /// out). False when there was nothing to do.
     pub async fn step(&self, max_chunks: Option<usize>) -> Result<bool, ApiError> {
+        if crate::controls::service::apply_schedule(&self.db, self.ladder.clone()).await? > 0 {
+            return Ok(true);
+        }
         let (owner, lease) = (self.owner.clone(), self.lease);
         let Some(job) = self.db.transaction(move |conn| Ok(store::claim(conn, &owner, db::now(), lease)?)).await?
         else {

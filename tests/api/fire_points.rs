@@ -497,3 +497,35 @@ async fn the_heat_source_register_is_kept_by_fire_managers_in_their_part_of_the_
         .await;
     res.assert_problem(422, "validation");
 }
+
+#[actix_web::test]
+async fn under_special_control_a_fire_event_is_checked_within_the_levels_deadline() {
+    let app = spawn_app().await;
+    shenyang_box(&app).await;
+    let start = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let body = json!({"title": "秸秆禁烧特别管控", "reason": "秋收季节", "level": "orange", "cells": ["210122"],
+                      "forecast": {"source": "监测站", "days": []}, "planned_start": start});
+    let created = app.post_json("/api/v1/controls", &body).await;
+    created.assert_status(201);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let req = app
+        .request(Method::POST, &format!("/api/v1/controls/{id}/transitions"))
+        .insert_header(("If-Match", "\"1\""))
+        .insert_header(("Content-Type", "application/json"));
+    app.send_body(req, br#"{"action": "start"}"#.to_vec()).await.assert_status(200);
+
+    // Farmland under orange control: 2 h instead of 24 h; elsewhere in the city the usual 24 h.
+    let summary = import_ok(
+        &app,
+        b"latitude,longitude,acq_date,acq_time,satellite,confidence\n41.5,122.5,2020-10-02,0255,T,80\n43.0,123.5,2020-10-02,0255,T,80\n",
+    )
+    .await;
+    let mut windows = Vec::new();
+    for event in summary["event_ids"].as_array().unwrap() {
+        let event = app.get(&format!("/api/v1/fire-events/{}", event.as_str().unwrap())).await.json();
+        let due: chrono::DateTime<chrono::Utc> = event["verify_by"].as_str().unwrap().parse().unwrap();
+        windows.push(((due - chrono::Utc::now()).num_minutes() + 1) / 60);
+    }
+    windows.sort();
+    assert_eq!(windows, [2, 24]);
+}

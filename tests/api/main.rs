@@ -7,6 +7,7 @@ mod helpers;
 mod access;
 mod auth;
 mod caches;
+mod controls;
 mod errors;
 mod events;
 mod fire_points;

@@ -94,7 +94,7 @@ pub struct ExtensionRequest {
     "duplicate_of": null, "occurred_at": "2026-12-01T01:20:00Z", "reported_at": "2026-12-01T01:30:00Z",
     "status_changed_at": "2026-12-01T02:00:00Z", "assigned_at": "2026-12-01T02:00:00Z",
     "deadline_at": "2026-12-01T06:00:00Z", "deadline_note": "4 h for open_burning (medium)",
-    "extension_request": null, "rectified_at": null, "closed_at": null, "overdue": false, "light": "green",
+    "control": null, "extension_request": null, "rectified_at": null, "closed_at": null, "overdue": false, "light": "green",
     "available_actions": ["reassign", "start", "mark_duplicate", "request_extension"], "version": 2,
     "updated_at": "2026-12-01T02:00:00Z"
 }))]
@@ -128,6 +128,9 @@ pub struct Incident {
     pub deadline_at: Option<DateTime<Utc>>,
     /// How the deadline was set ("3 working days for dust (medium)", "set by hand", "extended on request…").
     pub deadline_note: Option<String>,
+    /// The special control in force over the cell when the incident was reported, whose level sets its
+    /// deadline (shorter than the category's) once it is assigned.
+    pub control: Option<crate::controls::service::Tightening>,
     pub extension_request: Option<ExtensionRequest>,
     pub rectified_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -164,6 +167,7 @@ impl Incident {
             reporter: PersonRef { id: row.reporter_id, name: row.reporter_name },
             assignee: row.assignee_name.map(|name| PersonRef { id: row.assignee_id, name }),
             extension_request: extension.map(|e| ExtensionRequest { until: e.until, note: e.note }),
+            control: routing.control,
             overdue: light.is_some_and(|(_, overdue)| overdue),
             light: light.map(|(light, _)| light),
             available_actions: available,

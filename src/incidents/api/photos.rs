@@ -2,9 +2,8 @@
 
 use actix_multipart::Multipart;
 use actix_web::http::header;
-use actix_web::web::{Bytes, BytesMut};
+use actix_web::web::Bytes;
 use actix_web::{HttpResponse, get, post, web};
-use futures_util::StreamExt;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -13,6 +12,7 @@ use crate::auth::Caller;
 use crate::db::Db;
 use crate::domain::incident::PhotoStage;
 use crate::error::{ApiError, FieldError, Problem};
+use crate::http::form;
 use crate::incidents::{Policy, photos};
 use crate::storage::Storage;
 
@@ -28,28 +28,11 @@ pub struct PhotoUpload {
     file: Vec<u8>,
 }
 
-/// Reads the form, stopping as soon as the file passes `limit` bytes.
-async fn read_form(mut form: Multipart, limit: usize) -> Result<(PhotoStage, Bytes), ApiError> {
-    let (mut stage, mut file) = (None, None);
-    while let Some(part) = form.next().await {
-        let mut part = part.map_err(|e| ApiError::MalformedBody { detail: format!("multipart: {e}") })?;
-        let name = part.content_disposition().and_then(|d| d.get_name()).unwrap_or_default().to_owned();
-        let mut bytes = BytesMut::new();
-        while let Some(chunk) = part.next().await {
-            let chunk = chunk.map_err(|e| ApiError::MalformedBody { detail: format!("multipart: {e}") })?;
-            if bytes.len() + chunk.len() > limit {
-                return Err(ApiError::PayloadTooLarge { limit });
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        match name.as_str() {
-            "stage" => stage = Some(String::from_utf8_lossy(&bytes).trim().to_owned()),
-            "file" => file = Some(bytes.freeze()),
-            _ => {}
-        }
-    }
+/// The stage and the file of the form.
+async fn read_form(form: Multipart, limit: usize) -> Result<(PhotoStage, Bytes), ApiError> {
+    let form = form::read(form, limit).await?;
     let mut errors = Vec::new();
-    let stage = match stage.as_deref().map(PhotoStage::parse) {
+    let stage = match form.text("stage").map(PhotoStage::parse) {
         Some(Some(stage)) => Some(stage),
         Some(None) => {
             errors.push(FieldError::new("stage", "must be before, after or other"));
@@ -60,11 +43,10 @@ async fn read_form(mut form: Multipart, limit: usize) -> Result<(PhotoStage, Byt
             None
         }
     };
-    let file = file.filter(|f| !f.is_empty());
-    if file.is_none() {
+    if form.file.is_none() {
         errors.push(FieldError::new("file", "is required"));
     }
-    match (stage, file) {
+    match (stage, form.file) {
         (Some(stage), Some(file)) => Ok((stage, file)),
         _ => Err(ApiError::validation(errors)),
     }
