@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::service::{self, ActivationView, forecast_of, plan_of};
@@ -17,6 +17,7 @@ use crate::domain::access::Permission;
 use crate::domain::aqi::Pollutant;
 use crate::domain::control::{self, ControlDay};
 use crate::domain::scope::ancestor_paths;
+use crate::domain::time::day_start;
 use crate::error::{ApiError, FieldError};
 
 /// An observed daily city AQI to record.
@@ -149,10 +150,7 @@ pub fn of_activation(
     let forecast: BTreeMap<NaiveDate, u16> =
         forecast_of(&view.row)?.days.into_iter().map(|d| (d.date, d.aqi)).collect();
     let days = control::control_days(&days, &forecast, &observed);
-    let checked: BTreeMap<(String, String), bool> = store::latest_check_ins(conn, std::slice::from_ref(&view.row.id))?
-        .into_iter()
-        .map(|(_, cell, measure, done)| ((cell, measure), done))
-        .collect();
+    let checked = store::latest_check_ins(conn, &view.row.id)?;
     let (mut planned, mut done) = (0, 0);
     for cell in &view.cells {
         for measure in plan_of(cell)? {
@@ -175,8 +173,8 @@ pub fn of_activation(
 pub fn year(conn: &mut AnyConnection, caller: &Caller, year: i32, tz: Tz) -> Result<YearFigures, ApiError> {
     caller.require(Permission::ControlsRead)?;
     let bound = |y: i32| {
-        tz.with_ymd_and_hms(y, 1, 1, 0, 0, 0)
-            .single()
+        NaiveDate::from_ymd_opt(y, 1, 1)
+            .and_then(|d| day_start(d, tz))
             .map(|t| t.naive_utc())
             .ok_or_else(|| ApiError::validation(vec![FieldError::new("year", "is out of range")]))
     };
@@ -199,7 +197,8 @@ pub fn year(conn: &mut AnyConnection, caller: &Caller, year: i32, tz: Tz) -> Res
     for row in rows.into_iter().rev() {
         let view = service::get(conn, caller, &row.id)?;
         let Some(outcome) = of_activation(conn, &view, tz, now)? else { continue };
-        for day in &outcome.days {
+        // An activation over New Year counts its days in the year they fall in.
+        for day in outcome.days.iter().filter(|d| d.date.year() == year) {
             days.insert(day.date);
             if day.forecast_aqi.is_some_and(control::is_light_pollution) {
                 light.insert(day.date);

@@ -126,8 +126,8 @@ pub fn tally(conn: &mut AnyConnection, caller: &Caller, activation: &str) -> Res
         .collect()
 }
 
-/// Who a prompt is for and has not acknowledged it, by username after the cursor; for callers whose part of
-/// the grid holds the prompt's cell.
+/// Who a prompt is for and has not acknowledged it, by username after the cursor; for the command centre
+/// (`controls:run`) whose part of the grid holds the prompt's cell.
 pub fn pending(
     conn: &mut AnyConnection,
     caller: &Caller,
@@ -136,6 +136,7 @@ pub fn pending(
     after: Option<&str>,
     limit: usize,
 ) -> Result<Vec<Recipient>, ApiError> {
+    caller.require(Permission::ControlsRun)?;
     service::get(conn, caller, activation)?;
     let prompt = store::find_prompt(conn, prompt)?
         .filter(|p| p.activation_id == activation && caller.scope.sees_cell(&p.cell_path))

@@ -33,6 +33,7 @@ pub struct ForecastDay {
     #[schema(minimum = 0, maximum = 500)]
     pub aqi: u16,
     /// `so2`, `no2`, `co`, `o3`, `pm10` or `pm2_5` (`PM2.5` is understood).
+    #[schema(value_type = Option<crate::domain::aqi::Pollutant>)]
     pub primary_pollutant: Option<String>,
 }
 
@@ -42,7 +43,8 @@ pub struct ForecastDay {
 #[schema(example = json!({"source": "沈阳市环境监测中心站", "note": "会商：静稳天气持续，PM2.5累积",
     "days": [{"date": "2026-12-10", "aqi": 135, "primary_pollutant": "pm2_5"}]}))]
 pub struct Forecast {
-    /// Who forecast it (the monitoring centre, the provincial platform…).
+    /// Who forecast it (the monitoring centre, the provincial platform…), 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub source: String,
     /// The consultation note (会商意见).
     pub note: Option<String>,
@@ -166,6 +168,9 @@ pub fn create(
     let mut errors = Vec::new();
     let level = level_of(ladder, &new.level, "level", &mut errors);
     check_window(new.planned_start, new.planned_end, "planned_end", &mut errors);
+    if new.planned_start < earliest() {
+        errors.push(FieldError::new("planned_start", "must not be before 2000"));
+    }
     let measures = match &new.measures {
         Some(codes) => codes.clone(),
         None => level.map(|l| l.measures.clone()).unwrap_or_default(),
@@ -235,8 +240,15 @@ pub fn create(
     Ok(view)
 }
 
-/// An activation the caller may see.
+/// An activation the caller may see, with the cells (and plans) in its sight.
 pub fn get(conn: &mut AnyConnection, caller: &Caller, id: &str) -> Result<ActivationView, ApiError> {
+    let mut view = load(conn, caller, id)?;
+    view.cells.retain(|c| caller.scope.sees_cell(&c.cell_path));
+    Ok(view)
+}
+
+/// An activation with every cell, for a caller who sees at least one of them; 404 otherwise.
+fn load(conn: &mut AnyConnection, caller: &Caller, id: &str) -> Result<ActivationView, ApiError> {
     caller.require(Permission::ControlsRead)?;
     let row = store::find_activation(conn, id)?.ok_or_else(not_found)?;
     let cells = store::cells_of(conn, id)?;
@@ -266,11 +278,7 @@ pub fn list(
     limit: i64,
 ) -> Result<Vec<ActivationView>, ApiError> {
     caller.require(Permission::ControlsRead)?;
-    let touching = match &request.cell {
-        Some(code) => Some(grid::service::subtree_of(conn, caller, code, "cell")?),
-        None => caller.scope.home_path().map(str::to_owned),
-    }
-    .map(|path| {
+    let touching = grid::service::records_within(conn, caller, request.cell.as_deref())?.map(|path| {
         let ancestors = ancestor_paths(&path);
         (path, ancestors)
     });
@@ -284,7 +292,8 @@ pub fn list(
     let rows = store::list_activations(conn, &filter, after, limit)?;
     rows.into_iter()
         .map(|row| {
-            let cells = store::cells_of(conn, &row.id)?;
+            let mut cells = store::cells_of(conn, &row.id)?;
+            cells.retain(|c| caller.scope.sees_cell(&c.cell_path));
             let levels = store::level_changes(conn, &row.id)?;
             Ok(ActivationView { row, cells, levels })
         })
@@ -309,6 +318,9 @@ pub fn edit(
     if let Some(start) = edit.planned_start {
         if status != ControlStatus::Planned {
             errors.push(FieldError::new("planned_start", "can change only before the activation starts"));
+        }
+        if start < earliest() {
+            errors.push(FieldError::new("planned_start", "must not be before 2000"));
         }
         row.planned_start = start;
     }
@@ -358,7 +370,9 @@ pub fn act(
     Ok(view)
 }
 
-/// One lifecycle step on a loaded activation, by hand or by the schedule.
+/// One lifecycle step on a loaded activation, by hand or by the schedule: the activation is saved first
+/// (a conditional update: of two concurrent steps one wins, the other answers 412), then what follows from
+/// the step (level history, prompts) and its event.
 fn step(
     conn: &mut AnyConnection,
     caller: &Caller,
@@ -370,24 +384,26 @@ fn step(
 ) -> Result<(), ApiError> {
     let status = stored_status(&view.row)?;
     let after = status.after(action).ok_or_else(|| wrong_state(status, action))?;
-    let now = db::now();
-    let mut previous_level = None;
+    let refuse = |message: &str| Err(ApiError::validation(vec![FieldError::new("at", message)]));
+    let mut change = None;
     match action {
         ControlAction::Start => {
+            if view.row.planned_end.is_some_and(|end| at >= end) {
+                return refuse("must be before the planned end (change or clear planned_end first)");
+            }
+            if at < earliest() {
+                return refuse("must not be before 2000");
+            }
             store::lock_controls(conn)?;
             let window = (at.and_utc(), view.row.planned_end.map(|e| e.and_utc()));
             check_free(conn, Some(&view.row.id), &scope_of(&view.cells), window)?;
             view.row.actual_start = Some(at);
-            let level = stored_level(ladder, &view.row)?;
-            let seq = view.levels.last().map_or(1, |l| l.seq);
-            prompts::issue(conn, view, level, seq, now)?;
         }
         ControlAction::Lift => {
             if view.row.actual_start.is_some_and(|start| at < start) {
-                return Err(ApiError::validation(vec![FieldError::new("at", "must not be before the start")]));
+                return refuse("must not be before the start");
             }
             view.row.actual_end = Some(at);
-            store::supersede_prompts(conn, &view.row.id, now)?;
         }
         ControlAction::Cancel => {}
         ControlAction::ChangeLevel => {
@@ -398,31 +414,46 @@ fn step(
             } else if code == view.row.level_code {
                 errors.push(FieldError::new("level", "is the activation's level already"));
             }
-            let level = level_of(ladder, &code, "level", &mut errors);
-            let Some(level) = level.filter(|_| errors.is_empty()) else {
+            level_of(ladder, &code, "level", &mut errors);
+            // Not before the start, nor before an earlier change (the first entry is the planned level).
+            let floor = view.levels.iter().skip(1).map(|l| l.changed_at).chain(view.row.actual_start).max();
+            if floor.is_some_and(|floor| at < floor) {
+                errors.push(FieldError::new("at", "must not be before the start or the previous level change"));
+            }
+            if !errors.is_empty() {
                 return Err(ApiError::validation(errors));
-            };
-            let change = LevelChangeRow {
+            }
+            change = Some(LevelChangeRow {
                 activation_id: view.row.id.clone(),
                 seq: view.levels.last().map_or(0, |l| l.seq) + 1,
-                from_level: Some(view.row.level_code.clone()),
-                to_level: code.clone(),
+                from_level: Some(std::mem::replace(&mut view.row.level_code, code.clone())),
+                to_level: code,
                 note: request.note.clone(),
                 changed_by: caller.username.clone(),
                 changed_at: at,
-            };
-            store::insert_level_change(conn, &change)?;
-            if status == ControlStatus::Active {
-                store::supersede_prompts(conn, &view.row.id, now)?;
-                prompts::issue(conn, view, level, change.seq, now)?;
-            }
-            previous_level = Some(std::mem::replace(&mut view.row.level_code, code));
-            view.levels.push(change);
+            });
         }
         ControlAction::Edit => return Err(wrong_state(status, action)),
     }
     view.row.status = after.as_str().into();
     save(conn, &mut view.row)?;
+
+    let now = db::now();
+    let previous_level = change.as_ref().and_then(|c| c.from_level.clone());
+    if let Some(change) = change {
+        store::insert_level_change(conn, &change)?;
+        view.levels.push(change);
+    }
+    let seq = view.levels.last().map_or(1, |l| l.seq);
+    match action {
+        ControlAction::Start => prompts::issue(conn, view, stored_level(ladder, &view.row)?, seq, now)?,
+        ControlAction::ChangeLevel if status == ControlStatus::Active => {
+            store::supersede_prompts(conn, &view.row.id, now)?;
+            prompts::issue(conn, view, stored_level(ladder, &view.row)?, seq, now)?;
+        }
+        ControlAction::Lift => store::supersede_prompts(conn, &view.row.id, now)?,
+        _ => {}
+    }
     let kind = match action {
         ControlAction::Start => EventData::ControlStarted,
         ControlAction::Lift => EventData::ControlLifted,
@@ -432,10 +463,15 @@ fn step(
     announce(conn, caller, view, previous_level, kind)
 }
 
+/// The earliest time an activation may be dated to.
+fn earliest() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2000, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default()
+}
+
 /// Starts the planned activations whose start has come and lifts the active ones whose planned end has,
-/// at their planned times. Any instance may run it: each step is a conditional update, so one wins and
-/// the others find nothing to do. An activation that cannot start (another holds its cells then) stays
-/// planned and is logged. How many steps were taken.
+/// at their planned times (a lift never before the start). Any instance may run it: each step is a
+/// conditional update, so one wins and the others find nothing to do. An activation whose step fails (another
+/// holds its cells then) is logged and left as it is; the others go on. How many steps were taken.
 pub async fn apply_schedule(db: &Db, ladder: std::sync::Arc<Ladder>) -> Result<usize, ApiError> {
     let due = db.run(|conn| Ok(store::due(conn, db::now())?)).await?;
     let mut taken = 0;
@@ -449,10 +485,12 @@ pub async fn apply_schedule(db: &Db, ladder: std::sync::Arc<Ladder>) -> Result<u
                 loop {
                     let Some(row) = store::find_activation(conn, &id)? else { return Ok(taken) };
                     let now = db::now();
-                    let (action, at) = match stored_status(&row)? {
-                        ControlStatus::Planned if row.planned_start <= now => (ControlAction::Start, row.planned_start),
-                        ControlStatus::Active if row.planned_end.is_some_and(|end| end <= now) => {
-                            (ControlAction::Lift, row.planned_end.unwrap_or(now))
+                    let (action, at) = match (stored_status(&row)?, row.planned_end) {
+                        (ControlStatus::Planned, _) if row.planned_start <= now => {
+                            (ControlAction::Start, row.planned_start)
+                        }
+                        (ControlStatus::Active, Some(end)) if end <= now => {
+                            (ControlAction::Lift, row.actual_start.map_or(end, |start| start.max(end)))
                         }
                         _ => return Ok(taken),
                     };
@@ -471,10 +509,9 @@ pub async fn apply_schedule(db: &Db, ladder: std::sync::Arc<Ladder>) -> Result<u
             Ok(n) => taken += n,
             // Another instance took the step first.
             Err(ApiError::PreconditionFailed) => {}
-            Err(e @ ApiError::InvalidState { .. }) => {
+            Err(e) => {
                 tracing::warn!(activation = %row.id, problem = %e, "a scheduled activation step could not be taken");
             }
-            Err(e) => return Err(e),
         }
     }
     Ok(taken)
@@ -545,7 +582,7 @@ fn changeable(
     if_match: &IfMatch,
 ) -> Result<ActivationView, ApiError> {
     caller.require(Permission::ControlsRun)?;
-    let view = get(conn, caller, id)?;
+    let view = load(conn, caller, id)?;
     if let Some(cell) = view.cells.iter().find(|c| !caller.scope.covers(&c.cell_path)) {
         return Err(ApiError::Forbidden(format!(
             "cell {} of the activation is outside your part of the grid",

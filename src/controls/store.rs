@@ -10,6 +10,7 @@ use crate::db::schema::{
     control_prompt_acks, control_prompts, grid_cells, observed_daily_aqi,
 };
 use crate::domain::scope::subtree_range;
+use crate::with_inner;
 
 /// Taken first by every write that claims cells for a time, so concurrent overlap checks see each other.
 pub const CONTROLS_TOPIC: &str = "controls";
@@ -341,17 +342,14 @@ pub fn acks_of(conn: &mut AnyConnection, prompts: &[String]) -> QueryResult<Vec<
         .load(conn)
 }
 
-/// Records an acknowledgement unless there is one; the one that stands.
+/// Records an acknowledgement unless there is one (a concurrent one included); the one that stands.
 pub fn acknowledge(conn: &mut AnyConnection, row: &AckRow) -> QueryResult<AckRow> {
-    let existing = control_prompt_acks::table
-        .find((&row.prompt_id, &row.account_id))
-        .select(AckRow::as_select())
-        .first(conn)
-        .optional()?;
-    match existing {
-        Some(ack) => Ok(ack),
-        None => diesel::insert_into(control_prompt_acks::table).values(row).execute(conn).map(|_| row.clone()),
-    }
+    with_inner!(&mut *conn, |c| diesel::insert_into(control_prompt_acks::table)
+        .values(row)
+        .on_conflict((control_prompt_acks::prompt_id, control_prompt_acks::account_id))
+        .do_nothing()
+        .execute(c))?;
+    control_prompt_acks::table.find((&row.prompt_id, &row.account_id)).select(AckRow::as_select()).first(conn)
 }
 
 /// The active grid workers and supervisors at home in the subtree of `path`: the people a prompt there is for.
@@ -403,45 +401,31 @@ pub fn check_ins(
     q.order(control_check_ins::id.asc()).limit(limit).load(conn)
 }
 
-/// The latest check-in per (cell, measure) of the given activations, as (activation, cell, measure, done).
+/// What the latest check-in per (cell, measure) of an activation said.
 pub fn latest_check_ins(
     conn: &mut AnyConnection,
-    activations: &[String],
-) -> QueryResult<Vec<(String, String, String, bool)>> {
-    let rows: Vec<(String, String, String, bool, NaiveDateTime)> = control_check_ins::table
-        .filter(control_check_ins::activation_id.eq_any(activations))
+    activation: &str,
+) -> QueryResult<std::collections::BTreeMap<(String, String), bool>> {
+    let rows: Vec<(String, String, bool)> = control_check_ins::table
+        .filter(control_check_ins::activation_id.eq(activation))
         .order((control_check_ins::checked_at.asc(), control_check_ins::id.asc()))
-        .select((
-            control_check_ins::activation_id,
-            control_check_ins::cell_code,
-            control_check_ins::measure_code,
-            control_check_ins::done,
-            control_check_ins::checked_at,
-        ))
+        .select((control_check_ins::cell_code, control_check_ins::measure_code, control_check_ins::done))
         .load(conn)?;
-    let mut latest = std::collections::BTreeMap::new();
-    for (activation, cell, measure, done, _) in rows {
-        latest.insert((activation, cell, measure), done);
-    }
-    Ok(latest.into_iter().map(|((a, c, m), done)| (a, c, m, done)).collect())
-}
-
-/// The scope cells of the given activations.
-pub fn cells_of_all(conn: &mut AnyConnection, activations: &[String]) -> QueryResult<Vec<ControlCellRow>> {
-    control_cells::table
-        .filter(control_cells::activation_id.eq_any(activations))
-        .select(ControlCellRow::as_select())
-        .load(conn)
+    // Later rows overwrite earlier ones.
+    Ok(rows.into_iter().map(|(cell, measure, done)| ((cell, measure), done)).collect())
 }
 
 // Observed daily AQI.
 
+/// Records a day, replacing what was there (a concurrent write of the same day included).
 pub fn upsert_observed(conn: &mut AnyConnection, row: &ObservedRow) -> QueryResult<()> {
-    let updated = diesel::update(observed_daily_aqi::table.find(row.day)).set(row).execute(conn)?;
-    if updated == 0 {
-        diesel::insert_into(observed_daily_aqi::table).values(row).execute(conn)?;
-    }
-    Ok(())
+    with_inner!(&mut *conn, |c| diesel::insert_into(observed_daily_aqi::table)
+        .values(row)
+        .on_conflict(observed_daily_aqi::day)
+        .do_update()
+        .set(row)
+        .execute(c))
+    .map(drop)
 }
 
 pub fn observed_between(conn: &mut AnyConnection, from: NaiveDate, to: NaiveDate) -> QueryResult<Vec<ObservedRow>> {

@@ -13,6 +13,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::aqi::Category;
 use super::calendar::Span;
 
 /// One prompt of a level, for one audience (分类提示).
@@ -206,22 +207,23 @@ pub fn cells_overlap(a: &str, b: &str) -> bool {
     a.starts_with(b) || b.starts_with(a)
 }
 
-/// The local days a window touches in `tz`, first to last (an activation lifted at 08:00 on the third day was
-/// in force on three days).
+/// The local days the window `[start, end)` touches in `tz`, first to last (an activation lifted at 08:00 on
+/// the third day was in force on three days; one lifted at midnight, on two).
 pub fn days_touched(start: DateTime<Utc>, end: DateTime<Utc>, tz: Tz) -> Vec<NaiveDate> {
     let first = start.with_timezone(&tz).date_naive();
+    let end = if end > start { end - chrono::Duration::microseconds(1) } else { start };
     let last = end.with_timezone(&tz).date_naive();
     first.iter_days().take_while(|d| *d <= last).collect()
 }
 
-/// A forecast light-pollution day: daily AQI 101–150 (轻度污染).
+/// A light-pollution day: daily AQI 101–150 (轻度污染).
 pub fn is_light_pollution(aqi: u16) -> bool {
-    (101..=150).contains(&aqi)
+    Category::of(aqi.into()) == Category::LightlyPolluted
 }
 
-/// A good day: daily AQI at most 100 (优良).
+/// A good day: daily AQI at most 100 (优 or 良).
 pub fn is_good(aqi: u16) -> bool {
-    aqi <= 100
+    Category::of(aqi.into()) <= Category::Good
 }
 
 /// One day under control, as forecast and as observed.
@@ -249,11 +251,6 @@ pub fn control_days(
             ControlDay { date, forecast_aqi, observed_aqi, pulled_to_good }
         })
         .collect()
-}
-
-/// A share as a percentage with two decimals; `None` of nothing.
-pub fn percent(part: u64, whole: u64) -> Option<f64> {
-    (whole > 0).then(|| (part as f64 * 10_000.0 / whole as f64).round() / 100.0)
 }
 
 #[cfg(test)]
@@ -350,6 +347,8 @@ mod tests {
         // 07:00 Beijing on 1 Jan is still 31 Dec in UTC: the Beijing day counts.
         let early = days_touched(at(2026, 1, 1, 7), at(2026, 1, 1, 9), chrono_tz::Asia::Shanghai);
         assert_eq!(early, [NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()]);
+        // Lifted at midnight: the day that then begins was not under control.
+        assert_eq!(days_touched(at(2026, 1, 1, 20), at(2026, 1, 3, 0), chrono_tz::Asia::Shanghai).len(), 2);
     }
 
     #[test]
@@ -362,12 +361,6 @@ mod tests {
         // Day 2 stayed light, day 3 was forecast heavier, day 4 has no observation, day 5 was forecast good.
         assert_eq!(pulled, [true, false, false, false, false]);
         assert!(is_good(100) && !is_good(101) && is_light_pollution(101) && !is_light_pollution(151));
-    }
-
-    #[test]
-    fn percentages() {
-        assert_eq!(percent(426, 461), Some(92.41));
-        assert_eq!(percent(0, 0), None);
     }
 
     proptest! {

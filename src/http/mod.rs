@@ -41,6 +41,20 @@ pub fn parse_time(raw: &str, tz: chrono_tz::Tz, field: &str, errors: &mut Vec<Fi
     crate::domain::time::parse(raw, tz).map_err(|m| errors.push(FieldError::new(field, m))).ok()
 }
 
+/// Trims and checks a free text of at most `max` characters (`""` with the problem pushed to `errors`).
+pub fn required_text(raw: &str, max: usize, field: &str, errors: &mut Vec<FieldError>) -> String {
+    crate::domain::incident::text(raw, max).unwrap_or_else(|m| {
+        errors.push(FieldError::new(field, m));
+        String::new()
+    })
+}
+
+/// Trims and checks an optional free text; blank is none.
+pub fn optional_text(raw: Option<&str>, max: usize, field: &str, errors: &mut Vec<FieldError>) -> Option<String> {
+    let raw = raw.filter(|t| !t.trim().is_empty())?;
+    crate::domain::incident::text(raw, max).map_err(|m| errors.push(FieldError::new(field, m))).ok()
+}
+
 /// Deserialises `Option<Option<T>>` fields: absent keeps the value, `null` clears it.
 pub fn double_option<'de, T: serde::Deserialize<'de>, D: serde::Deserializer<'de>>(
     d: D,

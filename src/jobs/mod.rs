@@ -114,8 +114,11 @@ impl Worker {
     /// stopping after `max_chunks` chunks if given (as a dying instance would: the lease stays until it runs
     /// out). False when there was nothing to do.
     pub async fn step(&self, max_chunks: Option<usize>) -> Result<bool, ApiError> {
-        if crate::controls::service::apply_schedule(&self.db, self.ladder.clone()).await? > 0 {
-            return Ok(true);
+        // A failing schedule (the database away) must not keep jobs from running.
+        match crate::controls::service::apply_schedule(&self.db, self.ladder.clone()).await {
+            Ok(0) => {}
+            Ok(_) => return Ok(true),
+            Err(e) => tracing::warn!(problem = %e, "the special-control schedule could not run"),
         }
         let (owner, lease) = (self.owner.clone(), self.lease);
         let Some(job) = self.db.transaction(move |conn| Ok(store::claim(conn, &owner, db::now(), lease)?)).await?

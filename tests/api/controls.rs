@@ -158,6 +158,11 @@ async fn an_activation_is_planned_started_raised_and_lifted_with_its_history_and
     assert_eq!(error_fields(&unchanged.assert_problem(422, "validation")), ["level"]);
     let unknown = try_step(&app, &desk.commander, &id, json!({"action": "change_level", "level": "blue"})).await;
     unknown.assert_problem(422, "validation");
+    let path = format!("{CONTROLS}/{id}");
+    let etag = Some(format!("\"{}\"", started["version"]));
+    let res =
+        send(&app, &desk.commander, Method::PATCH, &path, etag, &json!({"planned_start": hours_from_now(1)})).await;
+    assert_eq!(error_fields(&res.assert_problem(422, "validation")), ["planned_start"]);
     let raised =
         step(&app, &desk.commander, &id, json!({"action": "change_level", "level": "red", "note": "污染加重"})).await;
     assert_eq!((raised["level"].as_str(), raised["response"].as_str()), (Some("red"), Some("I")));
@@ -176,6 +181,9 @@ async fn an_activation_is_planned_started_raised_and_lifted_with_its_history_and
     assert_eq!(lifted["available_actions"], json!([]));
     assert_eq!(lifted["outcome"]["days_under_control"], 1, "{}", lifted["outcome"]);
     try_step(&app, &desk.commander, &id, json!({"action": "start"})).await.assert_problem(409, "invalid-transition");
+    let etag = Some(format!("\"{}\"", lifted["version"]));
+    let res = send(&app, &desk.commander, Method::PATCH, &path, etag, &json!({"title": "改名"})).await;
+    res.assert_problem(409, "invalid-transition");
 
     let types = crate::incident_support::event_types(&app, &id).await;
     assert_eq!(types, ["control.planned", "control.started", "control.level_changed", "control.lifted"]);
@@ -210,6 +218,9 @@ async fn the_schedule_starts_and_lifts_activations_at_their_planned_times_once()
     .await;
     let future =
         create(&app, &desk.commander, &activation("yellow", Some(&["210102"]), &hours_from_now(30), None)).await;
+    // Started by hand after its planned end: refused (the schedule would lift it before its start).
+    let res = try_step(&app, &desk.commander, past["id"].as_str().unwrap(), json!({"action": "start"})).await;
+    assert_eq!(error_fields(&res.assert_problem(422, "validation")), ["at"]);
     // Two instances run the schedule; each step is taken once.
     let (one, two) = (app.worker(), app.worker());
     let (a, b) = tokio::join!(one.step(None), two.step(None));
@@ -361,6 +372,10 @@ async fn activations_over_the_same_ground_at_the_same_time_conflict_and_bad_inpu
     );
     let heping = app.get_as(&desk.commander, &format!("{CONTROLS}?cell=210102002")).await.json();
     assert_eq!(heping["items"].as_array().unwrap().len(), 3, "the two over 210102 and the city's");
+    // Naming the city does not widen a district worker's sight.
+    let east = app.get_as(&desk.other_worker, &format!("{CONTROLS}?cell=210100")).await.json();
+    assert_eq!(east["items"].as_array().unwrap().len(), 2, "the city's and the one over 210103: {east}");
+    assert!(east["items"].as_array().unwrap().iter().all(|a| a["id"] != first_id));
 }
 
 #[actix_web::test]
@@ -437,6 +452,11 @@ async fn plans_are_set_per_cell_and_checked_in_by_the_cells_people() {
     assert!(list["next_cursor"].is_string());
     let theirs = app.get_as(&desk.other_worker, &format!("{CONTROLS}/{id}/check-ins")).await.json();
     assert_eq!(theirs["items"], json!([]), "the other district sees only its own cell's check-ins");
+    let seen = app.get_as(&desk.other_worker, &format!("{CONTROLS}/{id}")).await.json();
+    let cells: Vec<&Value> = seen["cells"].as_array().unwrap().iter().map(|c| &c["code"]).collect();
+    assert_eq!(cells, [&json!("210103")], "nor the other district's plan and people");
+    step(&app, &desk.commander, &id, json!({"action": "lift"})).await;
+    check_in(&app, &desk.worker, &id, "210102", &done, None).await.assert_problem(409, "conflict");
 }
 
 #[actix_web::test]
@@ -475,6 +495,7 @@ async fn prompts_reach_the_cells_people_who_acknowledge_them_and_the_centre_sees
     assert_eq!(names, [&json!("210102")]);
     let path = format!("{CONTROLS}/{id}/prompts/{prompt_id}/pending");
     app.get_as(&desk.worker, &path).await.assert_problem(403, "forbidden");
+    app.get_as(&desk.viewer, &path).await.assert_problem(403, "forbidden");
 
     // A level change replaces the prompt; the old one can no longer be acknowledged.
     step(&app, &desk.commander, &id, json!({"action": "change_level", "level": "red"})).await;

@@ -2,19 +2,22 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Activation, note, text};
+use super::Activation;
 use crate::auth::Caller;
 use crate::controls::outcome;
 use crate::controls::service::{self, ActRequest, ActivationEdit, Forecast, ListRequest, NewActivation};
 use crate::db::Db;
 use crate::domain::aqi::Pollutant;
 use crate::domain::control::{ControlAction, ControlStatus};
+use crate::domain::time::day_start;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::http::{IfMatch, Json, Page, PageParams, cursor, double_option, etag, parse_time};
+use crate::http::{
+    IfMatch, Json, Page, PageParams, cursor, double_option, etag, optional_text, parse_time, required_text,
+};
 use crate::incidents::Policy;
 
 /// A special-control activation to plan.
@@ -29,10 +32,10 @@ use crate::incidents::Policy;
 }))]
 pub struct NewActivationBody {
     /// 1–200 characters.
-    #[schema(max_length = 200)]
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// 1–2000 characters.
-    #[schema(max_length = 2000)]
+    #[schema(min_length = 1, max_length = 2000)]
     pub reason: String,
     /// A level code of the ladder.
     pub level: String,
@@ -75,8 +78,8 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let b = body.0;
     let mut errors = Vec::new();
-    let title = text(&b.title, 200, "title", &mut errors);
-    let reason = text(&b.reason, 2000, "reason", &mut errors);
+    let title = required_text(&b.title, 200, "title", &mut errors);
+    let reason = required_text(&b.reason, 2000, "reason", &mut errors);
     let forecast = check_forecast(b.forecast, "forecast", &mut errors);
     let planned_start = parse_time(&b.planned_start, policy.tz, "planned_start", &mut errors);
     let planned_end = b.planned_end.as_deref().map(|t| parse_time(t, policy.tz, "planned_end", &mut errors));
@@ -153,13 +156,12 @@ pub async fn list(
         }
         parsed => parsed.flatten(),
     };
-    let tz = policy.tz;
-    let day_start = |day: NaiveDate| tz.from_local_datetime(&day.and_time(chrono::NaiveTime::MIN)).earliest();
+    let day_start = |day: NaiveDate| day_start(day, policy.tz).map(|t| t.naive_utc());
     let request = ListRequest {
         status,
         cell,
-        from: from.and_then(day_start).map(|t| t.naive_utc()),
-        to: to.and_then(|d| d.succ_opt()).and_then(day_start).map(|t| t.naive_utc()),
+        from: from.and_then(day_start),
+        to: to.and_then(|d| d.succ_opt()).and_then(day_start),
     };
     let (limit, after) = (page.limit()?, page.after()?.map(cursor::parse_timed).transpose()?);
     let rows = db.run(move |conn| service::list(conn, &caller, request, after, limit + 1)).await?;
@@ -197,9 +199,9 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"planned_end": "2026-12-13 12:00", "reason": "污染过程延长"}))]
 pub struct ActivationPatch {
-    #[schema(max_length = 200)]
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
-    #[schema(max_length = 2000)]
+    #[schema(min_length = 1, max_length = 2000)]
     pub reason: Option<String>,
     pub forecast: Option<Forecast>,
     /// Only before it starts.
@@ -246,8 +248,8 @@ pub async fn edit(
     let planned_start = b.planned_start.as_deref().map(|t| time(t, "planned_start"));
     let planned_end = b.planned_end.map(|end| end.as_deref().map(|t| time(t, "planned_end")));
     let edit = ActivationEdit {
-        title: b.title.map(|t| text(&t, 200, "title", &mut errors)),
-        reason: b.reason.map(|r| text(&r, 2000, "reason", &mut errors)),
+        title: b.title.map(|t| required_text(&t, 200, "title", &mut errors)),
+        reason: b.reason.map(|r| required_text(&r, 2000, "reason", &mut errors)),
         forecast: b.forecast.map(|f| check_forecast(f, "forecast", &mut errors)),
         planned_start: planned_start.flatten(),
         planned_end: planned_end.map(Option::flatten),
@@ -328,8 +330,11 @@ pub async fn transition(
     let b = body.0;
     let mut errors = Vec::new();
     let at = b.at.as_deref().map(|t| parse_time(t, policy.tz, "at", &mut errors));
-    let request =
-        ActRequest { at: at.flatten().map(|t| t.naive_utc()), note: note(b.note, "note", &mut errors), level: b.level };
+    let request = ActRequest {
+        at: at.flatten().map(|t| t.naive_utc()),
+        note: optional_text(b.note.as_deref(), 2000, "note", &mut errors),
+        level: b.level,
+    };
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
@@ -360,8 +365,8 @@ fn respond(
 
 /// The forecast, checked: a named source, AQI 0–500, each date once, known pollutants (normalised).
 fn check_forecast(mut forecast: Forecast, field: &str, errors: &mut Vec<FieldError>) -> Forecast {
-    forecast.source = text(&forecast.source, 200, &format!("{field}.source"), errors);
-    forecast.note = note(forecast.note, &format!("{field}.note"), errors);
+    forecast.source = required_text(&forecast.source, 200, &format!("{field}.source"), errors);
+    forecast.note = optional_text(forecast.note.as_deref(), 2000, &format!("{field}.note"), errors);
     let mut dates = std::collections::BTreeSet::new();
     for (i, day) in forecast.days.iter_mut().enumerate() {
         if day.aqi > 500 {

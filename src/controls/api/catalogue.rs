@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::text;
 use crate::auth::Caller;
 use crate::controls::service;
 use crate::controls::store::MeasureRow;
@@ -13,7 +12,7 @@ use crate::db::Db;
 use crate::domain::access::Permission;
 use crate::domain::control::Level;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::http::Json;
+use crate::http::{Json, required_text};
 use crate::incidents::Policy;
 
 /// The ladder, lowest level first.
@@ -93,10 +92,10 @@ pub struct NewMeasure {
     #[schema(pattern = "^[a-z0-9_]{1,64}$")]
     pub code: String,
     /// 1–100 characters.
-    #[schema(max_length = 100)]
+    #[schema(min_length = 1, max_length = 100)]
     pub name_zh: String,
     /// 1–100 characters.
-    #[schema(max_length = 100)]
+    #[schema(min_length = 1, max_length = 100)]
     pub name_en: String,
     /// Incident category codes of the catalogue (`GET /api/v1/incident-categories`).
     #[serde(default)]
@@ -130,8 +129,8 @@ pub async fn create_measure(
     {
         errors.push(FieldError::new("code", "must be 1–64 lower-case letters, digits and _"));
     }
-    let name_zh = text(&b.name_zh, 100, "name_zh", &mut errors);
-    let name_en = text(&b.name_en, 100, "name_en", &mut errors);
+    let name_zh = required_text(&b.name_zh, 100, "name_zh", &mut errors);
+    let name_en = required_text(&b.name_en, 100, "name_en", &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }

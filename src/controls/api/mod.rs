@@ -14,8 +14,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::outcome::Outcome;
 use super::service::{self, ActivationView, Forecast, PlannedMeasure};
 use super::store::{CheckInRow, ControlCellRow};
-use crate::domain::control::{ControlAction, ControlDay, ControlStatus, Ladder, percent};
-use crate::error::{ApiError, FieldError};
+use crate::domain::control::{ControlAction, ControlDay, ControlStatus, Ladder};
+use crate::domain::incident::percent;
+use crate::error::ApiError;
 
 /// Fixed paths come before `{id}`.
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -267,22 +268,4 @@ impl CheckIn {
             checked_at: row.checked_at.and_utc(),
         }
     }
-}
-
-/// A text of at most `max` characters, trimmed; a problem naming `field` otherwise.
-fn text(raw: &str, max: usize, field: &str, errors: &mut Vec<FieldError>) -> String {
-    let trimmed = raw.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > max {
-        errors.push(FieldError::new(field, format!("must be 1–{max} characters")));
-    }
-    trimmed.to_owned()
-}
-
-/// An optional note of at most 2000 characters.
-fn note(raw: Option<String>, field: &str, errors: &mut Vec<FieldError>) -> Option<String> {
-    let raw = raw.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty())?;
-    if raw.chars().count() > 2000 {
-        errors.push(FieldError::new(field, "must be at most 2000 characters"));
-    }
-    Some(raw)
 }

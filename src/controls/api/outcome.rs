@@ -10,7 +10,7 @@ use crate::auth::Caller;
 use crate::controls::outcome::{self, ObservedDay};
 use crate::db::Db;
 use crate::domain::aqi::Pollutant;
-use crate::domain::control::percent;
+use crate::domain::incident::percent;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::BulkJson;
 use crate::incidents::Policy;
@@ -18,14 +18,15 @@ use crate::incidents::Policy;
 /// One observed day.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"date": "2026-12-10", "aqi": 96, "primary_pollutant": "pm2_5"}))]
+#[schema(example = json!({"date": "2026-11-10", "aqi": 96, "primary_pollutant": "pm2_5"}))]
 pub struct ObservedAqi {
     /// A Beijing-time day, not in the future.
     pub date: NaiveDate,
     /// The city's daily AQI (0–500).
     #[schema(minimum = 0, maximum = 500)]
     pub aqi: u16,
-    /// `so2`, `no2`, `co`, `o3`, `pm10` or `pm2_5`; null on a good day without one.
+    /// `so2`, `no2`, `co`, `o3`, `pm10` or `pm2_5` (`PM2.5` is understood); null on a good day without one.
+    #[schema(value_type = Option<Pollutant>)]
     pub primary_pollutant: Option<String>,
 }
 
@@ -93,7 +94,7 @@ pub struct DayRange {
     /// First day.
     #[param(example = "2026-12-01")]
     from: NaiveDate,
-    /// Last day, at most 366 days after `from`.
+    /// Last day (none before `from`: nothing).
     #[param(example = "2026-12-31")]
     to: NaiveDate,
 }
@@ -111,7 +112,6 @@ pub struct ObservedDays {
     params(DayRange),
     responses(
         (status = 200, description = "The recorded days of the range, by date", body = ObservedDays),
-        (status = 422, description = "`to` before `from`, or more than 366 days", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[get("/api/v1/observed-aqi")]
@@ -121,9 +121,6 @@ pub async fn observed(
     range: web::Query<DayRange>,
 ) -> Result<HttpResponse, ApiError> {
     let DayRange { from, to } = range.into_inner();
-    if to < from || (to - from).num_days() > 366 {
-        return Err(ApiError::validation(vec![FieldError::new("to", "must be 0–366 days after from")]));
-    }
     let rows = db.run(move |conn| outcome::observed(conn, &caller, from, to)).await?;
     let items = rows
         .into_iter()

@@ -6,13 +6,13 @@ use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{CheckIn, ControlCell, note, text};
+use super::{CheckIn, ControlCell};
 use crate::auth::Caller;
 use crate::controls::plans::{self, CheckInDraft, PlanUpdate};
 use crate::controls::service::PlannedMeasure;
 use crate::db::Db;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::http::{IfMatch, Json, Page, PageParams, etag, form};
+use crate::http::{IfMatch, Json, Page, PageParams, etag, form, optional_text, required_text};
 use crate::incidents::Policy;
 use crate::storage::Storage;
 
@@ -24,10 +24,10 @@ use crate::storage::Storage;
 pub struct PlanBody {
     /// An active account at home in the cell's subtree; its display name is shown.
     pub responsible_id: Option<String>,
-    /// Who is responsible, without an account (up to 100 characters).
-    #[schema(max_length = 100)]
+    /// Who is responsible, without an account (1–100 characters).
+    #[schema(min_length = 1, max_length = 100)]
     pub responsible_name: Option<String>,
-    #[schema(max_length = 40)]
+    #[schema(min_length = 1, max_length = 40)]
     pub responsible_phone: Option<String>,
     /// Catalogue measures, each once, with what they mean in this cell.
     pub measures: Vec<PlannedMeasure>,
@@ -66,14 +66,14 @@ pub async fn set_plan(
     let (id, cell) = path.into_inner();
     let b = body.0;
     let mut errors = Vec::new();
-    let responsible_name = b.responsible_name.map(|n| text(&n, 100, "responsible_name", &mut errors));
-    let responsible_phone = b.responsible_phone.map(|p| text(&p, 40, "responsible_phone", &mut errors));
+    let responsible_name = b.responsible_name.map(|n| required_text(&n, 100, "responsible_name", &mut errors));
+    let responsible_phone = b.responsible_phone.map(|p| required_text(&p, 40, "responsible_phone", &mut errors));
     let measures = b
         .measures
         .into_iter()
         .enumerate()
         .map(|(i, m)| PlannedMeasure {
-            detail: note(m.detail, &format!("measures[{i}].detail"), &mut errors),
+            detail: optional_text(m.detail.as_deref(), 2000, &format!("measures[{i}].detail"), &mut errors),
             code: m.code,
         })
         .collect();
@@ -88,6 +88,7 @@ pub async fn set_plan(
 
 /// The multipart form of a check-in.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // documents the form; the handler reads the parts as they stream
 pub struct CheckInForm {
     /// The catalogue code of a measure in the cell's plan.
@@ -145,7 +146,7 @@ pub async fn check_in(
             None
         }
     };
-    let note = note(form.text("note").map(str::to_owned), "note", &mut errors);
+    let note = optional_text(form.text("note"), 2000, "note", &mut errors);
     let (Some(measure), Some(done)) = (measure, done) else { return Err(ApiError::validation(errors)) };
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));

@@ -21,8 +21,8 @@ use crate::domain::crs::Crs;
 use crate::domain::incident::{PhotoStage, Severity, Source};
 use crate::domain::photo::PhotoFlag;
 use crate::domain::workflow::{Action, Status};
-use crate::error::{ApiError, FieldError};
-use crate::http::parse_time;
+use crate::error::ApiError;
+use crate::http::{optional_text, parse_time};
 
 /// Registered as plain resources, not a `/api/v1` scope, which would hide the routes of the scopes after it.
 /// Fixed paths (`batch`, `export.csv`) come before `{id}`.
@@ -260,12 +260,6 @@ impl Photo {
             sha256: row.sha256,
         })
     }
-}
-
-/// Trims and checks an optional free text.
-fn optional_text(raw: Option<&str>, max: usize, field: &str, errors: &mut Vec<FieldError>) -> Option<String> {
-    let raw = raw.filter(|t| !t.trim().is_empty())?;
-    crate::domain::incident::text(raw, max).map_err(|m| errors.push(FieldError::new(field, m))).ok()
 }
 
 /// 404 for a path id that cannot be an incident's (all ids are UUIDs).
