@@ -3,6 +3,7 @@
 //! [`Application`] is the one way to start the service; `main`, the tests and the OpenAPI export all go
 //! through it or through [`routes`], so what is documented is what is served.
 
+pub mod air;
 pub mod auth;
 pub mod cli;
 pub mod client;
@@ -51,6 +52,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(incidents::routes)
         .configure(fire_points::routes)
         .configure(controls::routes)
+        .configure(air::routes)
         .configure(vehicles::routes)
         .configure(jobs::routes)
         .configure(machinery::routes)

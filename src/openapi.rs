@@ -46,6 +46,9 @@ use crate::error::{FieldError, Problem};
                  in level along the way, with per-cell plans of measures (一区一策) and check-ins, classified prompts to the grid \
                  (分类提示) and their acknowledgements, tightened deadlines for new incidents under control, and the outcome: days \
                  under control and forecast light-pollution days pulled back to good (轻污拉良)."),
+        (name = "air quality", description = "Monitoring stations, hourly readings (imported idempotently; corrections recorded), \
+                 daily AQI by the standard in force on each date (HJ 633-2012 before 2026-03-01, HJ 633-2026 from then) for a \
+                 station or an area's assessment stations, and the year's good days, annual means and percentiles."),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
 )]

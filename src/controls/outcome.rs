@@ -2,7 +2,7 @@
 //! light-pollution days among them that ended good (轻污拉良), and how much of the plans was done.
 //!
 //! The observed daily city AQI comes through [`daily_city_aqi`], the one place that knows where it is kept:
-//! entered through the API today, and the air-quality module's own daily figures once it computes them.
+//! the air-quality module's daily AQI from the monitoring stations, else values entered through the API.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -53,16 +53,19 @@ pub struct YearFigures {
     pub measures_done: usize,
 }
 
-/// The observed daily city AQI from `from` to `to`, by day.
+/// The observed daily city AQI from `from` to `to`, by day: computed from the monitoring stations' readings
+/// where they exist, else as entered through the API.
 pub fn daily_city_aqi(
     conn: &mut AnyConnection,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<BTreeMap<NaiveDate, u16>, ApiError> {
-    Ok(store::observed_between(conn, from, to)?
+    let mut days: BTreeMap<NaiveDate, u16> = store::observed_between(conn, from, to)?
         .into_iter()
         .filter_map(|r| u16::try_from(r.aqi).ok().map(|aqi| (r.day, aqi)))
-        .collect())
+        .collect();
+    days.extend(crate::air::service::city_daily_aqi(conn, from, to)?);
+    Ok(days)
 }
 
 /// Records observed daily city AQI, replacing what was there for the same days.

@@ -520,3 +520,66 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(control_activations, control_cells, control_prompts, control_prompt_acks,);
+
+diesel::table! {
+    air_stations (code) {
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        lon -> Double,
+        lat -> Double,
+        cell_code -> Text,
+        cell_path -> Text,
+        pollutants -> Text,
+        assessment -> Bool,
+        active_from -> Date,
+        active_to -> Nullable<Date>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    air_readings (station_code, hour_start) {
+        station_code -> Text,
+        hour_start -> Timestamp,
+        so2 -> Nullable<BigInt>,
+        no2 -> Nullable<BigInt>,
+        co -> Nullable<BigInt>,
+        o3 -> Nullable<BigInt>,
+        pm10 -> Nullable<BigInt>,
+        pm2_5 -> Nullable<BigInt>,
+        valid -> Bool,
+        source -> Text,
+        revision -> Integer,
+        imported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    air_reading_corrections (id) {
+        id -> Text,
+        station_code -> Text,
+        hour_start -> Timestamp,
+        previous -> Text,
+        replaced_by -> Text,
+        replaced_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    air_station_days (station_code, day) {
+        station_code -> Text,
+        day -> Date,
+        so2_24h -> Nullable<BigInt>,
+        no2_24h -> Nullable<BigInt>,
+        co_24h -> Nullable<BigInt>,
+        pm10_24h -> Nullable<BigInt>,
+        pm2_5_24h -> Nullable<BigInt>,
+        o3_8h_max -> Nullable<BigInt>,
+        o3_1h_max -> Nullable<BigInt>,
+        hours -> Integer,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(air_stations, air_readings, air_station_days);

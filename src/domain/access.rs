@@ -66,6 +66,15 @@ pub enum Permission {
     /// Check in on special-control measures and acknowledge prompts (the cells' people).
     #[serde(rename = "controls:respond")]
     ControlsRespond,
+    /// Read air-quality stations, readings and figures.
+    #[serde(rename = "air:read")]
+    AirRead,
+    /// Submit and import hourly air-quality readings.
+    #[serde(rename = "air:submit")]
+    AirSubmit,
+    /// Register air-quality monitoring stations.
+    #[serde(rename = "air:manage")]
+    AirManage,
     /// Submit vehicle inspection results.
     #[serde(rename = "vehicles:submit")]
     VehiclesSubmit,
@@ -81,7 +90,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 19] = [
         Self::GridRead,
         Self::GridWrite,
         Self::PeopleWrite,
@@ -94,6 +103,9 @@ impl Permission {
         Self::ControlsRun,
         Self::ControlsRead,
         Self::ControlsRespond,
+        Self::AirRead,
+        Self::AirSubmit,
+        Self::AirManage,
         Self::VehiclesSubmit,
         Self::VehiclesImport,
         Self::VehiclesRead,
@@ -114,6 +126,9 @@ impl Permission {
             Self::ControlsRun => "controls:run",
             Self::ControlsRead => "controls:read",
             Self::ControlsRespond => "controls:respond",
+            Self::AirRead => "air:read",
+            Self::AirSubmit => "air:submit",
+            Self::AirManage => "air:manage",
             Self::VehiclesSubmit => "vehicles:submit",
             Self::VehiclesImport => "vehicles:import",
             Self::VehiclesRead => "vehicles:read",
@@ -175,6 +190,9 @@ impl Role {
                 ControlsRun,
                 ControlsRead,
                 ControlsRespond,
+                AirRead,
+                AirSubmit,
+                AirManage,
                 VehiclesRead,
                 VehiclesEnforce,
             ],
@@ -186,12 +204,13 @@ impl Role {
                 IncidentsManage,
                 ControlsRead,
                 ControlsRespond,
+                AirRead,
                 VehiclesRead,
             ],
-            Self::GridWorker => &[GridRead, IncidentsRead, IncidentsReport, ControlsRead, ControlsRespond],
+            Self::GridWorker => &[GridRead, IncidentsRead, IncidentsReport, ControlsRead, ControlsRespond, AirRead],
             Self::Inspector => &[VehiclesSubmit, VehiclesRead],
             Self::Integration => &[],
-            Self::Viewer => &[GridRead, IncidentsRead, ControlsRead, VehiclesRead],
+            Self::Viewer => &[GridRead, IncidentsRead, ControlsRead, AirRead, VehiclesRead],
         }
     }
 

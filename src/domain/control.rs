@@ -29,6 +29,7 @@ pub struct PromptItem {
 /// A rung of the ladder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ControlLevel)]
 pub struct Level {
     /// `temporary`, `yellow`, `orange`, `red` in the built-in ladder.
     pub code: String,

@@ -145,6 +145,12 @@ pub enum EventData {
     /// A measure was added to the catalogue.
     #[serde(rename = "control.measure_created")]
     ControlMeasureCreated(MeasureFacts),
+    /// An air-quality monitoring station was registered.
+    #[serde(rename = "air.station_created")]
+    AirStationCreated(AirStationFacts),
+    /// An import of hourly readings created or corrected station-hours (one event per import).
+    #[serde(rename = "air_readings.imported")]
+    AirReadingsImported(AirImportFacts),
 }
 
 /// Who may read events of a type, and whether they are about a cell itself (then, like the cell, they are
@@ -185,7 +191,7 @@ const fn control(name: &'static str, without_cell: CellFree) -> EventType {
 }
 
 /// Every event type, once.
-pub const EVENT_TYPES: [EventType; 43] = [
+pub const EVENT_TYPES: [EventType; 45] = [
     grid("grid.cell.created", true),
     grid("grid.cell.updated", true),
     grid("grid.cell.retired", true),
@@ -239,6 +245,18 @@ pub const EVENT_TYPES: [EventType; 43] = [
     control("control.plan_updated", CellFree::Nobody),
     control("control.checked_in", CellFree::Nobody),
     control("control.measure_created", CellFree::Everyone),
+    EventType {
+        name: "air.station_created",
+        permission: Permission::AirRead,
+        about_cell: false,
+        without_cell: CellFree::Nobody,
+    },
+    EventType {
+        name: "air_readings.imported",
+        permission: Permission::AirRead,
+        about_cell: false,
+        without_cell: CellFree::Nobody,
+    },
 ];
 
 /// The event type of an incident action.
@@ -507,6 +525,23 @@ pub struct MeasureFacts {
     pub categories: Vec<String>,
 }
 
+/// An air-quality station.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AirStationFacts {
+    pub code: String,
+    pub name: String,
+    pub cell_code: String,
+}
+
+/// An import of hourly air-quality readings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AirImportFacts {
+    pub source: String,
+    pub rows: u64,
+    pub created: u64,
+    pub corrected: u64,
+}
+
 /// A prompt or supervision sheet as events describe it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SheetFacts {
@@ -697,6 +732,17 @@ mod tests {
                 measure: "ban_open_burning".into(),
                 done: true,
                 photo: false,
+            }),
+            EventData::AirStationCreated(AirStationFacts {
+                code: "1098A".into(),
+                name: "太原街".into(),
+                cell_code: "210102".into(),
+            }),
+            EventData::AirReadingsImported(AirImportFacts {
+                source: "cnemc".into(),
+                rows: 2,
+                created: 1,
+                corrected: 1,
             }),
             EventData::ControlMeasureCreated(MeasureFacts {
                 code: "m".into(),

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod access;
+mod air;
 mod auth;
 mod caches;
 mod controls;

@@ -285,7 +285,7 @@ pub enum Step {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"action": "change_level", "level": "red", "note": "预报污染加重"}))]
-pub struct TransitionBody {
+pub struct ControlTransition {
     pub action: Step,
     /// When it happened, if earlier than now (RFC 3339 or Beijing time); not before the start for `lift`.
     pub at: Option<String>,
@@ -308,7 +308,7 @@ pub struct TransitionBody {
         ("id" = String, Path, description = "Activation id", example = "019a0c5e-8f1e-7c3a-9b2d-3f4e5a6b7c8d"),
         ("If-Match" = String, Header, description = "The ETag from the last read", example = "\"1\""),
     ),
-    request_body = TransitionBody,
+    request_body = ControlTransition,
     responses(
         (status = 200, description = "Done", body = Activation),
         (status = 404, description = "No activation here", body = Problem, content_type = "application/problem+json"),
@@ -325,7 +325,7 @@ pub async fn transition(
     policy: web::Data<Policy>,
     id: web::Path<String>,
     if_match: IfMatch,
-    body: Json<TransitionBody>,
+    body: Json<ControlTransition>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.0;
     let mut errors = Vec::new();

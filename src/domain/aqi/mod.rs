@@ -151,6 +151,7 @@ pub fn iaqi(standard: Standard, indicator: Indicator, concentration: Decimal) ->
 /// 级别: the six AQI categories of HJ 633 表2 (the same in both versions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = AqiCategory)]
 pub enum Category {
     /// 一级 优 (green)
     Excellent,

@@ -1,0 +1,388 @@
+//! HTTP surface of air quality: stations, reading imports, daily AQI and the year's figures.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::service::{self, AreaDay, ImportSummary, NewStation, Place, YearFigures};
+use super::store::StationRow;
+use crate::auth::Caller;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::domain::aqi::{Category, Indicator, Pollutant, SubIndex};
+use crate::domain::crs::Crs;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::grid::live::LiveIndex;
+use crate::http::{Json, Page, PageParams, required_text};
+use crate::import::Upload;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(create_station).service(list_stations).service(import).service(daily).service(year);
+}
+
+/// What a station is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StationKind {
+    /// 国控: a national assessment station.
+    National,
+    /// 省控.
+    Provincial,
+    /// 区控 / 市控.
+    District,
+    /// 微站: a micro-station (sensors; not for assessment).
+    Micro,
+}
+
+impl StationKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::National => "national",
+            Self::Provincial => "provincial",
+            Self::District => "district",
+            Self::Micro => "micro",
+        }
+    }
+}
+
+/// A station to register.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"code": "1098A", "name": "太原街", "kind": "national", "lon": 123.4, "lat": 41.79, "crs": "wgs84",
+    "active_from": "2013-01-01"}))]
+pub struct NewStationBody {
+    /// The station code of the national network (`1098A`) or the city's own; 1–40 characters.
+    #[schema(min_length = 1, max_length = 40)]
+    pub code: String,
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+    pub kind: StationKind,
+    #[schema(minimum = -180, maximum = 180)]
+    pub lon: f64,
+    #[schema(minimum = -90, maximum = 90)]
+    pub lat: f64,
+    #[serde(default)]
+    pub crs: Crs,
+    /// What it measures; all six by default.
+    #[schema(value_type = Option<Vec<Pollutant>>)]
+    pub pollutants: Option<Vec<String>>,
+    /// Whether it counts towards the values of its areas (default: national and provincial stations).
+    pub assessment: Option<bool>,
+    pub active_from: NaiveDate,
+}
+
+/// A monitoring station.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Station {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    /// WGS-84.
+    pub lon: f64,
+    pub lat: f64,
+    /// The deepest cell it lies in.
+    pub cell_code: String,
+    pub pollutants: Vec<String>,
+    pub assessment: bool,
+    pub active_from: NaiveDate,
+    pub active_to: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Station {
+    fn of(row: StationRow) -> Result<Self, ApiError> {
+        Ok(Self {
+            pollutants: serde_json::from_str(&row.pollutants).map_err(ApiError::internal)?,
+            code: row.code,
+            name: row.name,
+            kind: row.kind,
+            lon: row.lon,
+            lat: row.lat,
+            cell_code: row.cell_code,
+            assessment: row.assessment,
+            active_from: row.active_from,
+            active_to: row.active_to,
+            created_at: row.created_at.and_utc(),
+        })
+    }
+}
+
+/// Register a monitoring station
+///
+/// In the caller's part of the grid (`air:manage`), routed to the deepest cell its position lies in.
+#[utoipa::path(
+    operation_id = "create_air_station",
+    tag = "air quality",
+    request_body = NewStationBody,
+    responses(
+        (status = 201, description = "Registered", body = Station),
+        (status = 409, description = "A station with this code exists (`/problems/conflict`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad fields, or a position outside the grid or the caller's part of it", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/api/v1/air-stations")]
+pub async fn create_station(
+    caller: Caller,
+    db: web::Data<Db>,
+    live: web::Data<LiveIndex>,
+    settings: web::Data<Settings>,
+    body: Json<NewStationBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let mut errors = Vec::new();
+    let code = required_text(&b.code, 40, "code", &mut errors);
+    let name = required_text(&b.name, 100, "name", &mut errors);
+    let pollutants = match b.pollutants {
+        None => Pollutant::ALL.to_vec(),
+        Some(names) => names
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| {
+                Pollutant::parse(n).or_else(|| {
+                    errors.push(FieldError::new(format!("pollutants[{i}]"), "one of so2, no2, co, o3, pm10, pm2_5"));
+                    None
+                })
+            })
+            .collect(),
+    };
+    if !(-180.0..=180.0).contains(&b.lon) || !(-90.0..=90.0).contains(&b.lat) {
+        errors.push(FieldError::new("lon", "is not a longitude −180…180 with a latitude −90…90"));
+    }
+    let (lon, lat) = b.crs.to_wgs84(b.lon, b.lat);
+    let today = Utc::now().with_timezone(&settings.timezone).date_naive();
+    let snapshot = live.current(&db, today).await?;
+    let cell = snapshot.index.locate(lon, lat).last().map(|c| c.code.to_string());
+    let Some(cell) = cell.filter(|_| errors.is_empty()) else {
+        if errors.is_empty() {
+            errors.push(FieldError::new("lon", "lies outside the grid"));
+        }
+        return Err(ApiError::validation(errors));
+    };
+    let assessment = b.assessment.unwrap_or(matches!(b.kind, StationKind::National | StationKind::Provincial));
+    let new = NewStation {
+        code,
+        name,
+        kind: b.kind.as_str().into(),
+        lon,
+        lat,
+        pollutants,
+        assessment,
+        active_from: b.active_from,
+    };
+    let row = db.transaction(move |conn| service::create_station(conn, &caller, &cell, new)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/air-stations/{}", row.code)))
+        .json(Station::of(row)?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StationQuery {
+    /// Stations in this cell's subtree.
+    #[param(value_type = Option<crate::domain::grid::CellCode>, example = "210102")]
+    cell: Option<String>,
+}
+
+/// List monitoring stations
+#[utoipa::path(
+    operation_id = "list_air_stations",
+    tag = "air quality",
+    params(StationQuery, PageParams),
+    responses(
+        (status = 200, description = "A page of stations, by code", body = Page<Station>),
+        (status = 422, description = "Unknown cell", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/api/v1/air-stations")]
+pub async fn list_stations(
+    req: HttpRequest,
+    caller: Caller,
+    db: web::Data<Db>,
+    query: web::Query<StationQuery>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, after) = (page.limit()?, page.after()?);
+    let cell = query.into_inner().cell;
+    let rows =
+        db.run(move |conn| service::list_stations(conn, &caller, cell.as_deref(), after.as_deref(), limit + 1)).await?;
+    let page = Page::from_rows(rows, limit, |s| s.code.clone());
+    let items = page.items.into_iter().map(Station::of).collect::<Result<_, _>>()?;
+    Ok(Page { items, next_cursor: page.next_cursor }.respond(&req))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// Where the readings come from (2–32 of a–z, 0–9, `_`, `-`; default `station`).
+    #[param(example = "cnemc")]
+    source: Option<String>,
+}
+
+/// Import hourly readings
+///
+/// CSV by header (`station_code`, `time`, `so2`, `no2`, `co`, `o3`, `pm10`, `pm2_5`, `valid`, or the Chinese
+/// columns station software exports: `站点编码`, `时间`, `二氧化硫`…, GBK detected) or NDJSON, in one
+/// transaction (`air:submit`). `time` is the end of the hour measured, as the national platform publishes it
+/// (`01:00` is 00:00–01:00), in Beijing time unless zoned. An hour held with the same values changes
+/// nothing; with other values it is replaced and the old values recorded. Each station-day touched gets its
+/// daily statistics computed again.
+#[utoipa::path(
+    operation_id = "import_air_readings",
+    tag = "air quality",
+    params(ImportQuery),
+    request_body(content = String, content_type = "text/csv", description = "The CSV file",
+        example = "station_code,time,so2,no2,co,o3,pm10,pm2_5\n1098A,2025-01-01 01:00,12,35,0.9,40,68,45\n"),
+    responses(
+        (status = 200, description = "What the import did", body = ImportSummary),
+        (status = 413, description = "The file is larger than allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a CSV or NDJSON upload", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a list of readings (`/problems/import-invalid-file`), or bad rows (`/problems/import-invalid-rows`, `rows[LINE].COLUMN`: unknown stations, negative or impossible values, hours in the future, one hour twice with different values); nothing is written", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/api/v1/air-readings/import")]
+pub async fn import(
+    caller: Caller,
+    db: web::Data<Db>,
+    settings: web::Data<Settings>,
+    query: web::Query<ImportQuery>,
+    upload: Upload,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(crate::domain::access::Permission::AirSubmit)?;
+    let source = query.into_inner().source.unwrap_or_else(|| "station".into());
+    crate::import::check_source(&source)?;
+    let tz = settings.timezone;
+    let readings = web::block(move || super::read::readings(upload, Utc::now(), tz)).await??;
+    let summary = db.transaction(move |conn| service::import(conn, &caller, &source, readings, tz)).await?;
+    Ok(HttpResponse::Ok().json(summary))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DailyQuery {
+    /// One station (else the area of `cell`).
+    #[param(example = "1098A")]
+    station: Option<String>,
+    /// The assessment stations of this cell's subtree (default: the caller's part of the grid).
+    #[param(value_type = Option<crate::domain::grid::CellCode>, example = "210100")]
+    cell: Option<String>,
+    /// First Beijing day.
+    #[param(example = "2025-01-01")]
+    from: NaiveDate,
+    /// Last Beijing day, at most 366 days after `from`.
+    #[param(example = "2025-01-31")]
+    to: NaiveDate,
+}
+
+/// One day's AQI of a station or area.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DailyAqi {
+    pub date: NaiveDate,
+    /// `HJ 633-2012` before 2026-03-01, `HJ 633-2026` from then.
+    pub standard: String,
+    /// Null (`NA`): indicators are missing and the others give 100 or less (HJ 633-2026 §5.3).
+    pub aqi: Option<u32>,
+    pub category: Option<Category>,
+    pub colour: Option<String>,
+    /// 首要污染物 (ties all listed); empty at AQI 50 or less.
+    pub primary: Vec<Indicator>,
+    pub missing: Vec<Indicator>,
+    pub sub_indices: Vec<SubIndex>,
+    /// Assessment stations (or the one station) with data that day.
+    pub stations: usize,
+}
+
+impl DailyAqi {
+    fn of(d: AreaDay) -> Self {
+        let category = d.report.category();
+        Self {
+            date: d.date,
+            standard: d.report.standard.as_str().into(),
+            aqi: d.report.aqi,
+            colour: category.map(|c| c.colour().into()),
+            category,
+            primary: d.report.primary,
+            missing: d.report.missing,
+            sub_indices: d.report.sub_indices,
+            stations: d.stations,
+        }
+    }
+}
+
+/// The days.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DailySeries {
+    pub items: Vec<DailyAqi>,
+}
+
+/// Daily AQI of a station or area
+///
+/// By the standard in force on each day, from the daily statistics of the station or the mean of the area's
+/// assessment stations; days without data are left out.
+#[utoipa::path(
+    operation_id = "daily_air_quality",
+    tag = "air quality",
+    params(DailyQuery),
+    responses(
+        (status = 200, description = "The days, in order", body = DailySeries),
+        (status = 422, description = "Unknown station or cell, or a range over 366 days", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/api/v1/air-quality/daily")]
+pub async fn daily(caller: Caller, db: web::Data<Db>, query: web::Query<DailyQuery>) -> Result<HttpResponse, ApiError> {
+    let DailyQuery { station, cell, from, to } = query.into_inner();
+    if to < from || (to - from).num_days() > 366 {
+        return Err(ApiError::validation(vec![FieldError::new("to", "must be 0–366 days after from")]));
+    }
+    let place = match station.filter(|s| !s.trim().is_empty()) {
+        Some(code) => Place::Station(code),
+        None => Place::Area(cell),
+    };
+    let days = db.run(move |conn| service::daily(conn, &caller, &place, (from, to))).await?;
+    Ok(HttpResponse::Ok().json(DailySeries { items: days.into_iter().map(DailyAqi::of).collect() }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct YearQuery {
+    /// The calendar year (Beijing time).
+    #[param(minimum = 2000, maximum = 2100, example = 2025)]
+    year: i32,
+    /// The assessment stations of this cell's subtree (default: the caller's part of the grid).
+    #[param(value_type = Option<crate::domain::grid::CellCode>, example = "210100")]
+    cell: Option<String>,
+}
+
+/// A year's air-quality figures, with the year before.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AirQualityStats {
+    #[serde(flatten)]
+    pub figures: YearFigures,
+    pub previous_year: YearFigures,
+}
+
+/// Air-quality figures of a year
+///
+/// Good days (AQI ≤ 100) and their share of the valid days, days per category, annual means (valid by GB 3095
+/// 表4), CO 95th and O3 90th percentiles, for the area's assessment stations, and the same for the year before.
+#[utoipa::path(
+    operation_id = "air_quality_stats",
+    tag = "air quality",
+    params(YearQuery),
+    responses(
+        (status = 200, description = "The figures", body = AirQualityStats),
+        (status = 422, description = "A year out of range or an unknown cell", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/api/v1/stats/air-quality")]
+pub async fn year(caller: Caller, db: web::Data<Db>, query: web::Query<YearQuery>) -> Result<HttpResponse, ApiError> {
+    let YearQuery { year, cell } = query.into_inner();
+    if !(2000..=2100).contains(&year) {
+        return Err(ApiError::validation(vec![FieldError::new("year", "must be 2000–2100")]));
+    }
+    let (figures, previous_year) =
+        db.run(move |conn| service::year_figures(conn, &caller, cell.as_deref(), year)).await?;
+    Ok(HttpResponse::Ok().json(AirQualityStats { figures, previous_year }))
+}

@@ -1,0 +1,186 @@
+//! Air quality: stations, hourly imports (idempotent, corrections recorded, bad rows named), daily AQI by
+//! the standard in force on each date, validity, and a constructed year's figures.
+
+use actix_web::http::Method;
+use airgrid::domain::access::Role;
+use chrono::{Duration, NaiveDate};
+use serde_json::{Value, json};
+
+use crate::grid_support::{error_fields, two_districts};
+use crate::helpers::{TestApp, TestResponse, spawn_app};
+
+async fn station(app: &TestApp, code: &str, lon: f64, kind: &str) {
+    let body = json!({"code": code, "name": format!("站点{code}"), "kind": kind, "lon": lon, "lat": 41.8, "active_from": "2013-01-01"});
+    app.post_json("/api/v1/air-stations", &body).await.assert_status(201);
+}
+
+async fn import_as(app: &TestApp, token: Option<&str>, csv: &str) -> TestResponse {
+    let req = match token {
+        Some(token) => app.request_as(token, Method::POST, "/api/v1/air-readings/import"),
+        None => app.request(Method::POST, "/api/v1/air-readings/import"),
+    };
+    app.send_body(req.insert_header(("Content-Type", "text/csv")), csv.as_bytes().to_vec()).await
+}
+
+async fn import(app: &TestApp, csv: &str) -> Value {
+    let res = import_as(app, None, csv).await;
+    res.assert_status(200);
+    res.json()
+}
+
+const HEADER: &str = "station_code,time,so2,no2,co,o3,pm10,pm2_5\n";
+
+/// The 24 hourly rows of a Beijing day (`time` is the end of each hour) with these concentrations.
+fn day_rows(station: &str, day: NaiveDate, hours: usize, pm10: u32, pm25: u32) -> String {
+    let mut csv = String::new();
+    for h in 1..=hours as i64 {
+        let end = day.and_hms_opt(0, 0, 0).unwrap() + Duration::hours(h);
+        csv.push_str(&format!("{station},{},10,20,0.5,60,{pm10},{pm25}\n", end.format("%Y-%m-%d %H:%M")));
+    }
+    csv
+}
+
+#[actix_web::test]
+async fn a_constructed_year_gives_296_good_days_and_an_annual_pm25_mean_of_33() {
+    let app = spawn_app().await;
+    two_districts(&app).await;
+    station(&app, "1098A", 123.2, "national").await;
+    station(&app, "M001", 123.3, "micro").await;
+    // 69 lightly polluted days (PM2.5 89: IAQI 118) and 296 excellent ones (PM2.5 20): (69·89 + 296·20)/365
+    // = 33.04, reported as 33.
+    let mut csv = HEADER.to_owned();
+    let first = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    for i in 0..365 {
+        let day = first + Duration::days(i);
+        let polluted = i % 5 == 0 && i < 345;
+        csv.push_str(&if polluted { day_rows("1098A", day, 24, 100, 89) } else { day_rows("1098A", day, 24, 40, 20) });
+    }
+    // A micro-station's awful air does not count towards the city.
+    csv.push_str(&day_rows("M001", first, 24, 400, 300));
+    let summary = import(&app, &csv).await;
+    assert_eq!((summary["rows"].as_u64(), summary["created"].as_u64()), (Some(365 * 24 + 24), Some(365 * 24 + 24)));
+
+    let stats = app.get("/api/v1/stats/air-quality?year=2025").await;
+    stats.assert_status(200);
+    let stats = stats.json();
+    assert_eq!(stats["good_days"], 296);
+    assert_eq!(stats["valid_days"], 365);
+    assert_eq!(stats["good_day_percent"], 81.1);
+    assert_eq!(stats["annual_mean"]["pm2_5"], "33");
+    assert_eq!(stats["days_by_category"], json!({"excellent": 296, "lightly_polluted": 69}));
+    assert_eq!(stats["co_p95"], "0.5");
+    assert_eq!(stats["previous_year"]["valid_days"], 0);
+    assert!(stats["previous_year"]["annual_mean"]["pm2_5"].is_null(), "no valid annual mean without the days");
+
+    let days = app.get("/api/v1/air-quality/daily?from=2025-01-01&to=2025-01-02").await.json();
+    let aqi: Vec<&Value> = days["items"].as_array().unwrap().iter().map(|d| &d["aqi"]).collect();
+    assert_eq!(aqi, [&json!(118), &json!(40)]);
+    assert_eq!(days["items"][0]["primary"], json!(["pm2_5_24h"]));
+    assert_eq!(days["items"][0]["standard"], "HJ 633-2012");
+    let micro = app.get("/api/v1/air-quality/daily?station=M001&from=2025-01-01&to=2025-01-01").await.json();
+    assert_eq!(micro["items"][0]["category"], "severely_polluted");
+
+    // Special control reads the observed city AQI from here.
+    let body = json!({"title": "轻污拉良", "reason": "预报轻度污染", "level": "temporary",
+        "forecast": {"source": "监测站", "days": [{"date": "2025-01-02", "aqi": 120}]},
+        "planned_start": "2025-01-02 00:00", "planned_end": "2025-01-02 23:00"});
+    let created = app.post_json("/api/v1/controls", &body).await;
+    created.assert_status(201);
+    let worker = app.worker();
+    while worker.step(None).await.unwrap() {}
+    let control = app.get(&format!("/api/v1/controls/{}", created.json()["id"].as_str().unwrap())).await.json();
+    assert_eq!(control["outcome"]["days"][0]["observed_aqi"], 40);
+    assert_eq!(control["outcome"]["pulled_to_good_days"], 1);
+
+    // The same file again changes nothing.
+    let again = import(&app, &csv).await;
+    assert_eq!((again["created"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(365 * 24 + 24)));
+}
+
+#[actix_web::test]
+async fn days_follow_the_standard_in_force_and_the_validity_rules() {
+    let app = spawn_app().await;
+    two_districts(&app).await;
+    station(&app, "1098A", 123.2, "national").await;
+    // PM2.5 70: IAQI 94 (good) under HJ 633-2012, 110 (lightly polluted) under HJ 633-2026.
+    let mut csv = HEADER.to_owned();
+    csv.push_str(&day_rows("1098A", NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(), 24, 40, 70));
+    csv.push_str(&day_rows("1098A", NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(), 24, 40, 70));
+    // 19 hours make no daily mean; 20 do.
+    csv.push_str(&day_rows("1098A", NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(), 19, 40, 70));
+    csv.push_str(&day_rows("1098A", NaiveDate::from_ymd_opt(2026, 3, 3).unwrap(), 20, 40, 70));
+    import(&app, &csv).await;
+    let days = app.get("/api/v1/air-quality/daily?from=2026-02-28&to=2026-03-03").await.json();
+    let items = days["items"].as_array().unwrap();
+    let row =
+        |i: usize| (items[i]["standard"].as_str().unwrap(), items[i]["aqi"].clone(), items[i]["category"].clone());
+    assert_eq!(row(0), ("HJ 633-2012", json!(94), json!("good")));
+    assert_eq!(row(1), ("HJ 633-2026", json!(110), json!("lightly_polluted")));
+    // 2 March: the daily means lack their 20 hours (the O3 8-h maximum, 14 valid 8-h means, stands), so
+    // the AQI is NA: the one indicator left gives 100 or less (HJ 633-2026 §5.3).
+    assert!(items[2]["aqi"].is_null());
+    assert_eq!(items[2]["missing"].as_array().unwrap().len(), 5);
+    assert_eq!(items[2]["sub_indices"].as_array().unwrap().len(), 1);
+    assert_eq!(items[3]["aqi"], 110);
+
+    // A corrected hour replaces the old value, is counted, and the day is computed again.
+    let end = "2026-03-01 01:00";
+    let corrected = import(&app, &format!("{HEADER}1098A,{end},10,20,0.5,60,40,700\n")).await;
+    assert_eq!((corrected["corrected"].as_u64(), corrected["days_recomputed"].as_u64()), (Some(1), Some(1)));
+    let day = app.get("/api/v1/air-quality/daily?station=1098A&from=2026-03-01&to=2026-03-01").await.json();
+    assert!(day["items"][0]["aqi"].as_u64().unwrap() > 110);
+    // A missing value (`—`) and a flagged hour are left out of the day, not read as zero.
+    let flagged = "station_code,time,pm2_5,valid\n1098A,2026-03-03 21:00,—,1\n1098A,2026-03-03 22:00,999,0\n";
+    import(&app, flagged).await;
+    let day = app.get("/api/v1/air-quality/daily?station=1098A&from=2026-03-03&to=2026-03-03").await.json();
+    assert_eq!(day["items"][0]["aqi"], 110);
+}
+
+#[actix_web::test]
+async fn bad_rows_are_named_and_nothing_is_written() {
+    let app = spawn_app().await;
+    two_districts(&app).await;
+    station(&app, "1098A", 123.2, "national").await;
+    station(&app, "2001A", 123.7, "national").await;
+    let future = (chrono::Utc::now() + Duration::hours(30)).format("%Y-%m-%d %H:00");
+    let csv = format!(
+        "{HEADER}1098A,2025-01-01 01:00,10,20,0.5,60,40,20\n\
+         9999X,2025-01-01 01:00,10,20,0.5,60,40,20\n\
+         1098A,2025-01-01 02:00,-3,20,0.5,60,40,20\n\
+         1098A,2025-01-01 03:00,10,20,0.5,60,40,20000\n\
+         1098A,{future},10,20,0.5,60,40,20\n\
+         1098A,2025-01-01 01:00,10,20,0.5,60,40,21\n\
+         1098A,2025-01-01 04:30,10,20,0.5,60,40,20\n"
+    );
+    let problem = import_as(&app, None, &csv).await.assert_problem(422, "import-invalid-rows");
+    assert_eq!(
+        error_fields(&problem),
+        ["rows[3].station_code", "rows[4].so2", "rows[5].pm2_5", "rows[6].time", "rows[7].time", "rows[8].time"]
+    );
+    let days = app.get("/api/v1/air-quality/daily?from=2025-01-01&to=2025-01-01").await.json();
+    assert_eq!(days["items"], json!([]), "nothing was written");
+    let html = import_as(&app, None, "<html><body>502 Bad Gateway</body></html>").await;
+    html.assert_problem(422, "import-invalid-file");
+
+    // Scope: a west supervisor may not submit; a west station manager (a commander at home in the west)
+    // cannot import for the east's station; grid workers import nothing.
+    let west = app.account(Role::Commander, Some("210102")).await;
+    let east_row = format!("{HEADER}2001A,2025-01-01 01:00,10,20,0.5,60,40,20\n");
+    let problem = import_as(&app, Some(&west), &east_row).await.assert_problem(422, "import-invalid-rows");
+    assert_eq!(error_fields(&problem), ["rows[2].station_code"]);
+    let worker = app.account(Role::GridWorker, Some("210102")).await;
+    import_as(&app, Some(&worker), &east_row).await.assert_problem(403, "forbidden");
+    let body = json!({"code": "X1", "name": "东站", "kind": "district", "lon": 123.7, "lat": 41.8, "active_from": "2020-01-01"});
+    let problem = app.post_json_as(&west, "/api/v1/air-stations", &body).await.assert_problem(422, "validation");
+    assert_eq!(error_fields(&problem), ["lon"]);
+    app.post_json(
+        "/api/v1/air-stations",
+        &json!({"code": "1098A", "name": "重复", "kind": "national", "lon": 123.2,
+        "lat": 41.8, "active_from": "2020-01-01"}),
+    )
+    .await
+    .assert_problem(409, "conflict");
+    let stations = app.get_as(&worker, "/api/v1/air-stations").await.json();
+    let codes: Vec<&Value> = stations["items"].as_array().unwrap().iter().map(|s| &s["code"]).collect();
+    assert_eq!(codes, [&json!("1098A")], "a west worker sees the west's stations");
+}
