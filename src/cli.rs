@@ -73,6 +73,8 @@ pub enum ImportData {
     VehicleInspections(crate::client::InspectionArgs),
     /// Satellite fire points: a NASA FIRMS CSV or another source's list (`POST /api/v1/fire-points/import`).
     FirePoints(crate::client::FirePointArgs),
+    /// Hourly air-quality readings of monitoring stations (`POST /api/v1/air-readings/import`).
+    AirReadings(crate::client::AirReadingArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -52,6 +52,34 @@ pub struct FirePointArgs {
     pub source: String,
 }
 
+/// Hourly air-quality readings to import.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AirReadingArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Where the readings come from (2–32 of a–z, 0–9, `_`, `-`).
+    #[arg(long, default_value = "station")]
+    pub source: String,
+}
+
+/// Imports hourly air-quality readings; fails (non-zero exit) when the service refuses the file, naming
+/// every bad row.
+pub async fn import_air_readings(args: AirReadingArgs) -> Result<(), BoxError> {
+    let path = format!("/api/v1/air-readings/import?source={}", args.source);
+    let summary = send(&args.target, &path, &args.source).await?;
+    let n = |k: &str| summary[k].as_u64().unwrap_or(0);
+    println!(
+        "{}: {} rows; {} new, {} corrected, {} unchanged; {} station-days computed",
+        args.target.file.display(),
+        n("rows"),
+        n("created"),
+        n("corrected"),
+        n("unchanged"),
+        n("days_recomputed")
+    );
+    Ok(())
+}
+
 /// Imports vehicle inspections; fails (non-zero exit) when the service refuses the file, naming every bad row.
 pub async fn import_vehicle_inspections(args: InspectionArgs) -> Result<(), BoxError> {
     let path = format!("/api/v1/vehicle-inspections/import?source={}&crs={}", args.source, args.crs);

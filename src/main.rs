@@ -40,6 +40,7 @@ fn run(cli: Cli) -> Result<(), BoxError> {
         return match what {
             ImportData::VehicleInspections(args) => runtime.block_on(airgrid::client::import_vehicle_inspections(args)),
             ImportData::FirePoints(args) => runtime.block_on(airgrid::client::import_fire_points(args)),
+            ImportData::AirReadings(args) => runtime.block_on(airgrid::client::import_air_readings(args)),
         };
     }
     let settings = Settings::load(cli.config.as_deref(), &cli.overrides)?;

@@ -1,7 +1,7 @@
 //! HTTP surface of air quality: stations, reading imports, daily AQI and the year's figures.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -16,11 +16,17 @@ use crate::domain::aqi::{Category, Indicator, Pollutant, SubIndex};
 use crate::domain::crs::Crs;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::grid::live::LiveIndex;
-use crate::http::{Json, Page, PageParams, required_text};
+use crate::http::{Json, Page, PageParams, Recorded, required_text};
 use crate::import::Upload;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(create_station).service(list_stations).service(import).service(daily).service(year);
+    cfg.service(create_station)
+        .service(list_stations)
+        .service(import)
+        .service(submit)
+        .service(record_forecast)
+        .service(daily)
+        .service(year);
 }
 
 /// What a station is.
@@ -90,11 +96,37 @@ pub struct Station {
     pub active_from: NaiveDate,
     pub active_to: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
+    /// The latest valid hour held and its real-time AQI (in lists).
+    pub latest: Option<LatestAqi>,
+}
+
+/// A station's latest hour.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LatestAqi {
+    /// The end of the hour, as published.
+    pub time: DateTime<Utc>,
+    pub aqi: Option<u32>,
+    #[schema(value_type = Option<Category>)]
+    pub category: Option<String>,
+    #[schema(value_type = Vec<Indicator>)]
+    pub primary: Vec<serde_json::Value>,
+}
+
+impl LatestAqi {
+    fn of(latest: service::Latest) -> Self {
+        Self {
+            time: latest.time,
+            aqi: latest.report.aqi,
+            category: latest.report.category().map(|c| c.as_str().to_owned()),
+            primary: latest.report.primary.iter().filter_map(|i| serde_json::to_value(i).ok()).collect(),
+        }
+    }
 }
 
 impl Station {
     fn of(row: StationRow) -> Result<Self, ApiError> {
         Ok(Self {
+            latest: None,
             pollutants: serde_json::from_str(&row.pollutants).map_err(ApiError::internal)?,
             code: row.code,
             name: row.name,
@@ -184,15 +216,23 @@ pub struct StationQuery {
     /// Stations in this cell's subtree.
     #[param(value_type = Option<crate::domain::grid::CellCode>, example = "210102")]
     cell: Option<String>,
+    /// `geojson` for a GeoJSON FeatureCollection (also `Accept: application/geo+json`), `json` otherwise.
+    #[param(pattern = "^(json|geojson)$")]
+    f: Option<String>,
 }
 
 /// List monitoring stations
+///
+/// By code, each with its latest hour's real-time AQI; `f=geojson` answers a map layer.
 #[utoipa::path(
     operation_id = "list_air_stations",
     tag = "air quality",
     params(StationQuery, PageParams),
     responses(
-        (status = 200, description = "A page of stations, by code", body = Page<Station>),
+        (status = 200, description = "A page of stations, by code", content(
+            (Page<Station> = "application/json"),
+            (crate::http::geojson::FeatureCollection<Station> = "application/geo+json"),
+        )),
         (status = 422, description = "Unknown cell", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -201,16 +241,29 @@ pub async fn list_stations(
     req: HttpRequest,
     caller: Caller,
     db: web::Data<Db>,
+    settings: web::Data<Settings>,
     query: web::Query<StationQuery>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let geojson = crate::http::geojson::wanted(&req, query.f.as_deref())?;
     let (limit, after) = (page.limit()?, page.after()?);
     let cell = query.into_inner().cell;
-    let rows =
-        db.run(move |conn| service::list_stations(conn, &caller, cell.as_deref(), after.as_deref(), limit + 1)).await?;
-    let page = Page::from_rows(rows, limit, |s| s.code.clone());
-    let items = page.items.into_iter().map(Station::of).collect::<Result<_, _>>()?;
-    Ok(Page { items, next_cursor: page.next_cursor }.respond(&req))
+    let tz = settings.timezone;
+    let rows = db
+        .run(move |conn| service::list_stations(conn, &caller, cell.as_deref(), after.as_deref(), limit + 1, tz))
+        .await?;
+    let page = Page::from_rows(rows, limit, |(s, _)| s.code.clone());
+    let items = page
+        .items
+        .into_iter()
+        .map(|(row, latest)| Ok(Station { latest: latest.map(LatestAqi::of), ..Station::of(row)? }))
+        .collect::<Result<_, ApiError>>()?;
+    let page = Page { items, next_cursor: page.next_cursor };
+    Ok(if geojson {
+        crate::http::geojson::respond(&req, page, |s| s.code.clone(), |s| (s.lon, s.lat))
+    } else {
+        page.respond(&req)
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -259,6 +312,160 @@ pub async fn import(
     Ok(HttpResponse::Ok().json(summary))
 }
 
+/// One station-hour.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"station_code": "1098A", "time": "2025-01-01T01:00:00+08:00", "so2": 12, "no2": 35, "co": 0.9,
+    "o3": 40, "pm10": 68, "pm2_5": 45}))]
+pub struct ReadingBody {
+    pub station_code: String,
+    /// The end of the hour measured (RFC 3339, or Beijing time).
+    pub time: String,
+    /// µg/m³; null or left out when not measured.
+    #[schema(value_type = Option<f64>, minimum = 0)]
+    pub so2: Option<serde_json::Number>,
+    #[schema(value_type = Option<f64>, minimum = 0)]
+    pub no2: Option<serde_json::Number>,
+    /// mg/m³.
+    #[schema(value_type = Option<f64>, minimum = 0)]
+    pub co: Option<serde_json::Number>,
+    #[schema(value_type = Option<f64>, minimum = 0)]
+    pub o3: Option<serde_json::Number>,
+    #[schema(value_type = Option<f64>, minimum = 0)]
+    pub pm10: Option<serde_json::Number>,
+    #[schema(value_type = Option<f64>, minimum = 0)]
+    pub pm2_5: Option<serde_json::Number>,
+    /// False for an hour the station flagged invalid (default true).
+    pub valid: Option<bool>,
+}
+
+/// Submit one hourly reading
+///
+/// As an import of one row (`air:submit`, for integrations that push as they measure): an hour held with the
+/// same values changes nothing, with other values it is corrected.
+#[utoipa::path(
+    operation_id = "submit_air_reading",
+    tag = "air quality",
+    params(ImportQuery),
+    request_body = ReadingBody,
+    responses(
+        (status = 200, description = "What it did", body = ImportSummary),
+        (status = 422, description = "An unknown station, a bad value or time (`/problems/import-invalid-rows`, `rows[1].FIELD`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/api/v1/air-readings")]
+pub async fn submit(
+    caller: Caller,
+    db: web::Data<Db>,
+    settings: web::Data<Settings>,
+    query: web::Query<ImportQuery>,
+    body: Json<ReadingBody>,
+) -> Result<HttpResponse, ApiError> {
+    let source = query.into_inner().source.unwrap_or_else(|| "station".into());
+    crate::import::check_source(&source)?;
+    let b = body.0;
+    let number = |n: Option<serde_json::Number>| n.map(|n| n.to_string());
+    let fields = std::collections::HashMap::from([
+        ("station_code", Some(b.station_code)),
+        ("time", Some(b.time)),
+        ("so2", number(b.so2)),
+        ("no2", number(b.no2)),
+        ("co", number(b.co)),
+        ("o3", number(b.o3)),
+        ("pm10", number(b.pm10)),
+        ("pm2_5", number(b.pm2_5)),
+        ("valid", b.valid.map(|v| v.to_string())),
+    ]);
+    let tz = settings.timezone;
+    let parsed = super::read::parse(|f| fields.get(f).and_then(|v| v.as_deref()), Utc::now(), tz);
+    let (readings, errors) = match parsed {
+        Ok((station, hour_start, values, valid)) => {
+            (vec![super::read::Reading { row: 1, station, hour_start, values, valid }], Vec::new())
+        }
+        Err(bad) => (Vec::new(), bad.into_iter().map(|(f, m)| FieldError::in_row(1, &f, m)).collect()),
+    };
+    let summary = db.transaction(move |conn| service::import(conn, &caller, &source, (readings, errors), tz)).await?;
+    Ok(HttpResponse::Ok().json(summary))
+}
+
+/// One forecast day.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForecastDayBody {
+    pub date: NaiveDate,
+    #[schema(minimum = 0, maximum = 500)]
+    pub aqi: u16,
+    #[schema(value_type = Option<Pollutant>)]
+    pub primary_pollutant: Option<String>,
+}
+
+/// A daily AQI forecast for a city or district.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"cell": "210100", "source": "沈阳市环境监测中心站", "issued_at": "2025-01-01T16:00:00+08:00",
+    "days": [{"date": "2025-01-02", "aqi": 135, "primary_pollutant": "pm2_5"}]}))]
+pub struct ForecastBody {
+    /// The city or district cell.
+    #[schema(value_type = crate::domain::grid::CellCode)]
+    pub cell: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub source: String,
+    /// When it was issued (RFC 3339 or Beijing time); a day keeps its latest-issued forecast.
+    pub issued_at: String,
+    pub days: Vec<ForecastDayBody>,
+}
+
+/// Record a daily AQI forecast
+///
+/// For a city or district (`air:submit`), so that each day's forecast stands beside what was observed
+/// (`GET /api/v1/air-quality/daily?cell=`).
+#[utoipa::path(
+    operation_id = "record_air_forecast",
+    tag = "air quality",
+    request_body = ForecastBody,
+    responses(
+        (status = 200, description = "Recorded", body = Recorded),
+        (status = 422, description = "Unknown cell, AQI over 500, an unknown pollutant, a day twice", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[put("/api/v1/air-forecasts")]
+pub async fn record_forecast(
+    caller: Caller,
+    db: web::Data<Db>,
+    settings: web::Data<Settings>,
+    body: Json<ForecastBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let mut errors = Vec::new();
+    let source = required_text(&b.source, 200, "source", &mut errors);
+    let issued_at = crate::http::parse_time(&b.issued_at, settings.timezone, "issued_at", &mut errors);
+    let mut seen = std::collections::BTreeSet::new();
+    let mut days = Vec::with_capacity(b.days.len());
+    for (i, d) in b.days.into_iter().enumerate() {
+        if d.aqi > 500 {
+            errors.push(FieldError::new(format!("days[{i}].aqi"), "must be 0–500"));
+        }
+        if !seen.insert(d.date) {
+            errors.push(FieldError::new(format!("days[{i}].date"), "appears twice"));
+        }
+        let pollutant = match d.primary_pollutant.as_deref().map(Pollutant::parse) {
+            Some(None) => {
+                errors.push(FieldError::new(
+                    format!("days[{i}].primary_pollutant"),
+                    "one of so2, no2, co, o3, pm10, pm2_5",
+                ));
+                None
+            }
+            parsed => parsed.flatten(),
+        };
+        days.push((d.date, d.aqi, pollutant));
+    }
+    let Some(issued_at) = issued_at.filter(|_| errors.is_empty()) else { return Err(ApiError::validation(errors)) };
+    let issue = service::ForecastIssue { cell: b.cell, source, issued_at, days };
+    let recorded = db.transaction(move |conn| service::record_forecast(conn, &caller, issue)).await?;
+    Ok(HttpResponse::Ok().json(Recorded { recorded }))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DailyQuery {
@@ -292,6 +499,9 @@ pub struct DailyAqi {
     pub sub_indices: Vec<SubIndex>,
     /// Assessment stations (or the one station) with data that day.
     pub stations: usize,
+    /// The area's forecast daily AQI for the day, if one was issued.
+    pub forecast_aqi: Option<u16>,
+    pub forecast_primary_pollutant: Option<String>,
 }
 
 impl DailyAqi {
@@ -307,6 +517,8 @@ impl DailyAqi {
             missing: d.report.missing,
             sub_indices: d.report.sub_indices,
             stations: d.stations,
+            forecast_aqi: d.forecast.as_ref().and_then(|f| u16::try_from(f.aqi).ok()),
+            forecast_primary_pollutant: d.forecast.and_then(|f| f.primary_pollutant),
         }
     }
 }
@@ -356,7 +568,7 @@ pub struct YearQuery {
 }
 
 /// A year's air-quality figures, with the year before.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AirQualityStats {
     #[serde(flatten)]
     pub figures: YearFigures,

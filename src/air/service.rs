@@ -15,8 +15,8 @@ use super::store::{self, CorrectionRow, ReadingRow, StationDayRow, StationRow, f
 use crate::auth::Caller;
 use crate::db::{self, AnyConnection};
 use crate::domain::access::Permission;
-use crate::domain::aqi::stats::{self, DayHours, MIN_DAYS_PER_YEAR};
-use crate::domain::aqi::{AqiReport, Category, Daily, Pollutant, Standard};
+use crate::domain::aqi::stats::{self, AmbientStandard, DayHours, MIN_DAYS_PER_YEAR};
+use crate::domain::aqi::{AqiReport, Category, Daily, Hourly, Pollutant, Standard};
 use crate::domain::time::day_start;
 use crate::error::{ApiError, FieldError};
 use crate::events::{self, AirImportFacts, AirStationFacts, Event, EventData};
@@ -88,17 +88,61 @@ pub fn create_station(
     Ok(row)
 }
 
-/// Stations in the caller's part of the grid (or the subtree of `cell`).
+/// A station's latest hour and its real-time AQI (实时报), by the standard in force that day.
+#[derive(Debug, Clone)]
+pub struct Latest {
+    /// The end of the hour, as published.
+    pub time: DateTime<Utc>,
+    pub report: AqiReport,
+}
+
+/// Stations in the caller's part of the grid (or the subtree of `cell`), each with its latest hour.
 pub fn list_stations(
     conn: &mut AnyConnection,
     caller: &Caller,
     cell: Option<&str>,
     after: Option<&str>,
     limit: i64,
-) -> Result<Vec<StationRow>, ApiError> {
+    tz: Tz,
+) -> Result<Vec<(StationRow, Option<Latest>)>, ApiError> {
     caller.require(Permission::AirRead)?;
     let within = grid::service::records_within(conn, caller, cell)?;
-    Ok(store::list_stations(conn, within.as_deref(), false, after, limit)?)
+    store::list_stations(conn, within.as_deref(), false, after, limit)?
+        .into_iter()
+        .map(|s| {
+            let latest = latest(conn, &s.code, tz)?;
+            Ok((s, latest))
+        })
+        .collect()
+}
+
+/// The real-time AQI of a station's latest valid hour: its 1-h values, and (HJ 633-2012) the O3 8-h and the
+/// 24-h moving means ending with it.
+fn latest(conn: &mut AnyConnection, station: &str, tz: Tz) -> Result<Option<Latest>, ApiError> {
+    let rows: Vec<ReadingRow> = store::latest_readings(conn, station, 24)?.into_iter().filter(|r| r.valid).collect();
+    let Some(newest) = rows.first() else { return Ok(None) };
+    let since = newest.hour_start - Duration::hours(23);
+    let window: Vec<&ReadingRow> = rows.iter().filter(|r| r.hour_start >= since).collect();
+    let value = |pick: fn(&ReadingRow) -> Option<i64>| pick(newest).map(from_milli);
+    let moving = |p: Pollutant, pick: fn(&ReadingRow) -> Option<i64>, hours: i64, min: usize| {
+        let from = newest.hour_start - Duration::hours(hours - 1);
+        stats::mean(p, window.iter().filter(|r| r.hour_start >= from).filter_map(|r| pick(r).map(from_milli)), min)
+    };
+    let hourly = Hourly {
+        so2_1h: value(|r| r.so2),
+        no2_1h: value(|r| r.no2),
+        co_1h: value(|r| r.co),
+        o3_1h: value(|r| r.o3),
+        pm10_1h: value(|r| r.pm10),
+        pm25_1h: value(|r| r.pm2_5),
+        o3_8h: moving(Pollutant::O3, |r| r.o3, 8, stats::MIN_HOURS_PER_8H),
+        so2_24h: moving(Pollutant::So2, |r| r.so2, 24, stats::MIN_HOURS_PER_DAY),
+        pm10_24h: moving(Pollutant::Pm10, |r| r.pm10, 24, stats::MIN_HOURS_PER_DAY),
+        pm25_24h: moving(Pollutant::Pm25, |r| r.pm2_5, 24, stats::MIN_HOURS_PER_DAY),
+    };
+    let start = newest.hour_start.and_utc();
+    let report = hourly.report(Standard::in_force_on(local_day(start, tz)));
+    Ok(Some(Latest { time: start + Duration::hours(1), report }))
 }
 
 /// Imports parsed readings in one transaction, or nothing when a row is bad (`errors`: those the reading
@@ -290,6 +334,8 @@ pub struct AreaDay {
     pub report: AqiReport,
     /// Stations that had data that day.
     pub stations: usize,
+    /// The area's forecast for the day, if one was issued.
+    pub forecast: Option<store::ForecastRow>,
 }
 
 /// Where a daily series comes from.
@@ -321,7 +367,21 @@ pub fn daily(
             store::assessment_days(conn, within.as_deref(), None, (from, to))?
         }
     };
-    Ok(area_days(&rows))
+    let mut days = area_days(&rows);
+    // The area's own forecasts (a named cell, or the caller's home), to set beside what was observed.
+    let forecast_cell = match place {
+        Place::Area(Some(code)) => Some(code.clone()),
+        Place::Area(None) => caller.home.as_ref().map(|h| h.code.clone()),
+        Place::Station(_) => None,
+    };
+    if let Some(cell) = forecast_cell {
+        let forecasts: BTreeMap<NaiveDate, store::ForecastRow> =
+            store::forecasts(conn, &cell, from, to)?.into_iter().map(|f| (f.day, f)).collect();
+        for day in &mut days {
+            day.forecast = forecasts.get(&day.date).cloned();
+        }
+    }
+    Ok(days)
 }
 
 /// Station days grouped into area days (each indicator the mean over the stations that have it).
@@ -335,13 +395,13 @@ fn area_days(rows: &[StationDayRow]) -> Vec<AreaDay> {
         .map(|(date, stations)| {
             let daily = stats::area_daily(stations.iter());
             let report = daily.report(Standard::in_force_on(date));
-            AreaDay { date, daily, report, stations: stations.len() }
+            AreaDay { date, daily, report, stations: stations.len(), forecast: None }
         })
         .collect()
 }
 
 /// The year's figures of an area.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct YearFigures {
     pub year: i32,
     /// Days with a daily AQI.
@@ -359,6 +419,24 @@ pub struct YearFigures {
     pub co_p95: Option<String>,
     /// 90th percentile of the O3 daily maximum 8-h means (µg/m³).
     pub o3_8h_p90: Option<String>,
+    /// The ambient standard whose Grade II limits the year is judged by (in force at its end).
+    pub ambient_standard: AmbientStandard,
+    /// Each pollutant's figure against its limit.
+    pub limits: Vec<LimitCheck>,
+}
+
+/// A year's figure for one pollutant against the ambient limit in force.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LimitCheck {
+    #[schema(value_type = crate::domain::aqi::Pollutant)]
+    pub pollutant: String,
+    #[schema(value_type = stats::Statistic)]
+    pub statistic: String,
+    /// The year's figure, as a decimal string; null when not valid.
+    pub value: Option<String>,
+    pub limit: String,
+    /// Whether the figure is within the limit; null without a figure.
+    pub meets: Option<bool>,
 }
 
 /// The figures of `year` for the assessment stations of `cell` (the caller's part of the grid without
@@ -397,7 +475,7 @@ fn figures(year: i32, days: &[AreaDay]) -> YearFigures {
             .flatten()
             .map(|v| v.normalize().to_string())
     };
-    let annual_mean = [
+    let annual_mean: BTreeMap<String, Option<String>> = [
         ("so2", annual(Pollutant::So2, |d| d.so2_24h)),
         ("no2", annual(Pollutant::No2, |d| d.no2_24h)),
         ("pm10", annual(Pollutant::Pm10, |d| d.pm10_24h)),
@@ -409,6 +487,32 @@ fn figures(year: i32, days: &[AreaDay]) -> YearFigures {
     let mut co: Vec<Decimal> = days.iter().filter_map(|d| d.daily.co_24h).collect();
     let mut o3: Vec<Decimal> = days.iter().filter_map(|d| d.daily.o3_8h_max).collect();
     let round = |p: Pollutant, v: Decimal| p.round_for_report(v).normalize().to_string();
+    let co_p95 = stats::percentile(&mut co, 95).map(|v| round(Pollutant::Co, v));
+    let o3_8h_p90 = stats::percentile(&mut o3, 90).map(|v| round(Pollutant::O3, v));
+    let ambient =
+        NaiveDate::from_ymd_opt(year, 12, 31).map_or(AmbientStandard::Gb3095_2012, AmbientStandard::in_force_on);
+    let limits = [Pollutant::So2, Pollutant::No2, Pollutant::Pm10, Pollutant::Pm25, Pollutant::Co, Pollutant::O3]
+        .into_iter()
+        .map(|p| {
+            let (statistic, limit) = ambient.annual_limit(p);
+            let value: Option<String> = match p {
+                Pollutant::Co => co_p95.clone(),
+                Pollutant::O3 => o3_8h_p90.clone(),
+                other => annual_mean.get(other.as_str()).cloned().flatten(),
+            };
+            let meets = value.as_deref().and_then(|v| v.parse::<Decimal>().ok()).map(|v| v <= limit);
+            LimitCheck {
+                pollutant: p.as_str().to_owned(),
+                statistic: serde_json::to_value(statistic)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                value,
+                limit: limit.to_string(),
+                meets,
+            }
+        })
+        .collect();
     YearFigures {
         year,
         valid_days: categories.len(),
@@ -416,9 +520,41 @@ fn figures(year: i32, days: &[AreaDay]) -> YearFigures {
         good_day_percent: crate::domain::incident::percent(good_days as u64, categories.len() as u64),
         days_by_category,
         annual_mean,
-        co_p95: stats::percentile(&mut co, 95).map(|v| round(Pollutant::Co, v)),
-        o3_8h_p90: stats::percentile(&mut o3, 90).map(|v| round(Pollutant::O3, v)),
+        co_p95,
+        o3_8h_p90,
+        ambient_standard: ambient,
+        limits,
     }
+}
+
+/// A forecast as issued.
+#[derive(Debug, Clone)]
+pub struct ForecastIssue {
+    pub cell: String,
+    pub source: String,
+    pub issued_at: DateTime<Utc>,
+    /// (day, AQI, primary pollutant).
+    pub days: Vec<(NaiveDate, u16, Option<Pollutant>)>,
+}
+
+/// Records a daily forecast for a city or district the caller may see (`air:submit`); a day already
+/// forecast by a later issue keeps that one. How many days were recorded.
+pub fn record_forecast(conn: &mut AnyConnection, caller: &Caller, issue: ForecastIssue) -> Result<usize, ApiError> {
+    caller.require(Permission::AirSubmit)?;
+    let cell = grid::service::target_cell(conn, caller, &issue.cell, "cell")?;
+    for (day, aqi, pollutant) in &issue.days {
+        let row = store::ForecastRow {
+            cell_code: cell.code.clone(),
+            day: *day,
+            aqi: i32::from(*aqi),
+            primary_pollutant: pollutant.map(|p| p.as_str().to_owned()),
+            source: issue.source.clone(),
+            issued_at: issue.issued_at.naive_utc(),
+            entered_by: caller.username.clone(),
+        };
+        store::upsert_forecast(conn, &row)?;
+    }
+    Ok(issue.days.len())
 }
 
 /// The city's daily AQI from `from` to `to`, by day: the assessment stations of every top-level cell.

@@ -6,8 +6,9 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 use crate::db::AnyConnection;
-use crate::db::schema::{air_reading_corrections, air_readings, air_station_days, air_stations};
+use crate::db::schema::{air_forecasts, air_reading_corrections, air_readings, air_station_days, air_stations};
 use crate::domain::scope::subtree_range;
+use crate::with_inner;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = air_stations)]
@@ -89,6 +90,48 @@ pub fn from_milli(value: i64) -> Decimal {
     Decimal::new(value, 3).normalize()
 }
 
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = air_forecasts, treat_none_as_null = true)]
+pub struct ForecastRow {
+    pub cell_code: String,
+    pub day: NaiveDate,
+    pub aqi: i32,
+    pub primary_pollutant: Option<String>,
+    pub source: String,
+    pub issued_at: NaiveDateTime,
+    pub entered_by: String,
+}
+
+/// Records a forecast day unless a later-issued one is held.
+pub fn upsert_forecast(conn: &mut AnyConnection, row: &ForecastRow) -> QueryResult<()> {
+    let held =
+        air_forecasts::table.find((&row.cell_code, row.day)).select(ForecastRow::as_select()).first(conn).optional()?;
+    if held.is_some_and(|h| h.issued_at > row.issued_at) {
+        return Ok(());
+    }
+    with_inner!(&mut *conn, |c| diesel::insert_into(air_forecasts::table)
+        .values(row)
+        .on_conflict((air_forecasts::cell_code, air_forecasts::day))
+        .do_update()
+        .set(row)
+        .execute(c))
+    .map(drop)
+}
+
+pub fn forecasts(
+    conn: &mut AnyConnection,
+    cell: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<ForecastRow>> {
+    air_forecasts::table
+        .filter(air_forecasts::cell_code.eq(cell))
+        .filter(air_forecasts::day.ge(from).and(air_forecasts::day.le(to)))
+        .order(air_forecasts::day)
+        .select(ForecastRow::as_select())
+        .load(conn)
+}
+
 pub fn insert_station(conn: &mut AnyConnection, row: &StationRow) -> QueryResult<()> {
     diesel::insert_into(air_stations::table).values(row).execute(conn).map(drop)
 }
@@ -134,6 +177,16 @@ pub fn readings(
         .filter(air_readings::station_code.eq(station))
         .filter(air_readings::hour_start.ge(from).and(air_readings::hour_start.lt(to)))
         .order(air_readings::hour_start)
+        .select(ReadingRow::as_select())
+        .load(conn)
+}
+
+/// A station's latest `n` hours held, newest first.
+pub fn latest_readings(conn: &mut AnyConnection, station: &str, n: i64) -> QueryResult<Vec<ReadingRow>> {
+    air_readings::table
+        .filter(air_readings::station_code.eq(station))
+        .order(air_readings::hour_start.desc())
+        .limit(n)
         .select(ReadingRow::as_select())
         .load(conn)
 }

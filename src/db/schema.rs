@@ -583,3 +583,15 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(air_stations, air_readings, air_station_days);
+
+diesel::table! {
+    air_forecasts (cell_code, day) {
+        cell_code -> Text,
+        day -> Date,
+        aqi -> Integer,
+        primary_pollutant -> Nullable<Text>,
+        source -> Text,
+        issued_at -> Timestamp,
+        entered_by -> Text,
+    }
+}

@@ -41,6 +41,12 @@ pub fn parse_time(raw: &str, tz: chrono_tz::Tz, field: &str, errors: &mut Vec<Fi
     crate::domain::time::parse(raw, tz).map_err(|m| errors.push(FieldError::new(field, m))).ok()
 }
 
+/// How many records a write recorded.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Recorded {
+    pub recorded: usize,
+}
+
 /// Trims and checks a free text of at most `max` characters (`""` with the problem pushed to `errors`).
 pub fn required_text(raw: &str, max: usize, field: &str, errors: &mut Vec<FieldError>) -> String {
     crate::domain::incident::text(raw, max).unwrap_or_else(|m| {

@@ -69,6 +69,13 @@ async fn a_constructed_year_gives_296_good_days_and_an_annual_pm25_mean_of_33() 
     assert_eq!(stats["annual_mean"]["pm2_5"], "33");
     assert_eq!(stats["days_by_category"], json!({"excellent": 296, "lightly_polluted": 69}));
     assert_eq!(stats["co_p95"], "0.5");
+    // Judged by GB 3095-2012 (in force through 2025): PM2.5 33 within 35, PM10 within 70.
+    assert_eq!(stats["ambient_standard"], "GB 3095-2012");
+    let pm25 = stats["limits"].as_array().unwrap().iter().find(|l| l["pollutant"] == "pm2_5").unwrap();
+    assert_eq!(
+        (pm25["value"].as_str(), pm25["limit"].as_str(), pm25["meets"].as_bool()),
+        (Some("33"), Some("35"), Some(true))
+    );
     assert_eq!(stats["previous_year"]["valid_days"], 0);
     assert!(stats["previous_year"]["annual_mean"]["pm2_5"].is_null(), "no valid annual mean without the days");
 
@@ -183,4 +190,110 @@ async fn bad_rows_are_named_and_nothing_is_written() {
     let stations = app.get_as(&worker, "/api/v1/air-stations").await.json();
     let codes: Vec<&Value> = stations["items"].as_array().unwrap().iter().map(|s| &s["code"]).collect();
     assert_eq!(codes, [&json!("1098A")], "a west worker sees the west's stations");
+}
+
+#[actix_web::test]
+async fn the_command_line_imports_a_gbk_export_with_chinese_headers_and_names_bad_rows() {
+    let app = spawn_app().await;
+    two_districts(&app).await;
+    station(&app, "1098A", 123.2, "national").await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, text: &str| {
+        // As Excel saves it on a Chinese desktop.
+        let (bytes, _, _) = encoding_rs::GBK.encode(text);
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let (url, token) = (app.address.clone(), app.token.clone().unwrap());
+        actix_web::web::block(move || {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_airgrid"))
+                .args(["import", "air-readings"])
+                .arg(&path)
+                .args(["--url", &url, "--source", "cnemc"])
+                .env("AIRGRID_TOKEN", token)
+                .output()
+                .unwrap();
+            let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+            (out.status.success(), text(out.stdout), text(out.stderr))
+        })
+    };
+    let file = "站点编码,时间,二氧化硫,二氧化氮,一氧化碳,臭氧,PM10,PM2.5\n1098A,2025-01-01 01:00,10,20,0.5,60,40,20\n1098A,2025-01-01 02:00,10,20,0.5,60,40,22\n";
+    let (ok, out, err) = run("readings.csv", file).await.unwrap();
+    assert!(ok, "{err}");
+    assert!(out.contains("2 rows; 2 new, 0 corrected"), "{out}");
+    let (ok, _, err) = run("bad.csv", "站点编码,时间,PM2.5\n1098A,2025-01-01 03:00,-5\n").await.unwrap();
+    assert!(!ok);
+    assert!(err.contains("rows[2].pm2_5"), "the bad row is named: {err}");
+}
+
+#[actix_web::test]
+async fn an_integration_submits_single_hours_and_corrects_them() {
+    let app = spawn_app().await;
+    two_districts(&app).await;
+    station(&app, "1098A", 123.2, "national").await;
+    let hour = json!({"station_code": "1098A", "time": "2025-01-01T01:00:00+08:00", "so2": 12, "no2": 35, "co": 0.9,
+                      "o3": 40, "pm10": 68, "pm2_5": 45});
+    let first = app.post_json("/api/v1/air-readings?source=cnemc", &hour).await;
+    first.assert_status(200);
+    assert_eq!(first.json()["created"], 1);
+    assert_eq!(app.post_json("/api/v1/air-readings?source=cnemc", &hour).await.json()["unchanged"], 1);
+    let mut corrected = hour.clone();
+    corrected["pm2_5"] = json!(47.5);
+    assert_eq!(app.post_json("/api/v1/air-readings?source=cnemc", &corrected).await.json()["corrected"], 1);
+    let mut bad = hour.clone();
+    bad["pm2_5"] = json!(-1);
+    bad["station_code"] = json!("NOPE");
+    let problem = app.post_json("/api/v1/air-readings", &bad).await.assert_problem(422, "import-invalid-rows");
+    assert_eq!(error_fields(&problem), ["rows[1].pm2_5"]);
+    let worker = app.account(Role::GridWorker, Some("210102")).await;
+    app.post_json_as(&worker, "/api/v1/air-readings", &hour).await.assert_problem(403, "forbidden");
+}
+
+#[actix_web::test]
+async fn a_days_forecast_stands_beside_what_was_observed() {
+    let app = spawn_app().await;
+    two_districts(&app).await;
+    station(&app, "1098A", 123.2, "national").await;
+    let mut csv = HEADER.to_owned();
+    csv.push_str(&day_rows("1098A", NaiveDate::from_ymd_opt(2025, 1, 2).unwrap(), 24, 40, 20));
+    import(&app, &csv).await;
+    let forecast = |issued: &str, aqi: u32| {
+        json!({"cell": "210100", "source": "沈阳市环境监测中心站", "issued_at": issued,
+               "days": [{"date": "2025-01-02", "aqi": aqi, "primary_pollutant": "PM2.5"}]})
+    };
+    let put = |body: Value| {
+        let app = &app;
+        async move { crate::grid_support::send_if_match(app, Method::PUT, "/api/v1/air-forecasts", None, Some(&body)).await }
+    };
+    put(forecast("2025-01-01 16:00", 135)).await.assert_status(200);
+    // An earlier issue does not replace a later one.
+    put(forecast("2025-01-01 08:00", 90)).await.assert_status(200);
+    let days = app.get("/api/v1/air-quality/daily?cell=210100&from=2025-01-02&to=2025-01-02").await.json();
+    assert_eq!((days["items"][0]["forecast_aqi"].as_u64(), days["items"][0]["aqi"].as_u64()), (Some(135), Some(40)));
+    assert_eq!(days["items"][0]["forecast_primary_pollutant"], "pm2_5");
+    let mut bad = forecast("2025-01-01 16:00", 600);
+    bad["days"][0]["primary_pollutant"] = json!("dust");
+    let problem = put(bad).await.assert_problem(422, "validation");
+    assert_eq!(error_fields(&problem), ["days[0].aqi", "days[0].primary_pollutant"]);
+}
+
+#[actix_web::test]
+async fn stations_list_and_map_with_their_latest_hour() {
+    let app = spawn_app().await;
+    two_districts(&app).await;
+    station(&app, "1098A", 123.2, "national").await;
+    station(&app, "2001A", 123.7, "national").await;
+    let mut csv = HEADER.to_owned();
+    csv.push_str(&day_rows("1098A", NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(), 24, 40, 20));
+    import(&app, &csv).await;
+    let list = app.get("/api/v1/air-stations").await.json();
+    let west = &list["items"][0];
+    assert_eq!(west["latest"]["time"], "2026-06-01T16:00:00Z", "the end of the last hour, 24:00 Beijing time");
+    // HJ 633-2026 real-time: the six 1-h values; PM10 40 gives the highest IAQI (40).
+    assert_eq!((west["latest"]["aqi"].as_u64(), west["latest"]["category"].as_str()), (Some(40), Some("excellent")));
+    assert!(list["items"][1]["latest"].is_null());
+    let map = app.get("/api/v1/air-stations?f=geojson").await;
+    assert_eq!(map.header("content-type"), Some("application/geo+json"));
+    let map = map.json();
+    assert_eq!(map["features"][0]["geometry"]["coordinates"], json!([123.2, 41.8]));
+    assert_eq!(map["features"][0]["properties"]["latest"]["aqi"], 40);
 }

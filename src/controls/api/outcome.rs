@@ -12,7 +12,7 @@ use crate::db::Db;
 use crate::domain::aqi::Pollutant;
 use crate::domain::incident::percent;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::http::BulkJson;
+use crate::http::{BulkJson, Recorded};
 use crate::incidents::Policy;
 
 /// One observed day.
@@ -36,12 +36,6 @@ pub struct ObservedAqi {
 pub struct ObservedBatch {
     /// Each date once; a date already recorded is replaced.
     pub days: Vec<ObservedAqi>,
-}
-
-/// How many days were recorded.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Recorded {
-    pub recorded: usize,
 }
 
 /// Record observed daily city AQI
