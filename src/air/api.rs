@@ -1,6 +1,5 @@
 //! HTTP surface of air quality: stations, reading imports, daily AQI and the year's figures.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -24,6 +23,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(list_stations)
         .service(import)
         .service(submit)
+        .service(hours)
         .service(record_forecast)
         .service(daily)
         .service(year);
@@ -60,8 +60,8 @@ impl StationKind {
 #[schema(example = json!({"code": "1098A", "name": "太原街", "kind": "national", "lon": 123.4, "lat": 41.79, "crs": "wgs84",
     "active_from": "2013-01-01"}))]
 pub struct NewStationBody {
-    /// The station code of the national network (`1098A`) or the city's own; 1–40 characters.
-    #[schema(min_length = 1, max_length = 40)]
+    /// The station code of the national network (`1098A`) or the city's own: 1–40 letters, digits, `_`, `-`.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,40}$")]
     pub code: String,
     #[schema(min_length = 1, max_length = 100)]
     pub name: String,
@@ -81,10 +81,12 @@ pub struct NewStationBody {
 }
 
 /// A monitoring station.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AirStation)]
 pub struct Station {
     pub code: String,
     pub name: String,
+    #[schema(value_type = StationKind)]
     pub kind: String,
     /// WGS-84.
     pub lon: f64,
@@ -101,15 +103,13 @@ pub struct Station {
 }
 
 /// A station's latest hour.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LatestAqi {
     /// The end of the hour, as published.
     pub time: DateTime<Utc>,
     pub aqi: Option<u32>,
-    #[schema(value_type = Option<Category>)]
-    pub category: Option<String>,
-    #[schema(value_type = Vec<Indicator>)]
-    pub primary: Vec<serde_json::Value>,
+    pub category: Option<Category>,
+    pub primary: Vec<Indicator>,
 }
 
 impl LatestAqi {
@@ -117,8 +117,8 @@ impl LatestAqi {
         Self {
             time: latest.time,
             aqi: latest.report.aqi,
-            category: latest.report.category().map(|c| c.as_str().to_owned()),
-            primary: latest.report.primary.iter().filter_map(|i| serde_json::to_value(i).ok()).collect(),
+            category: latest.report.category(),
+            primary: latest.report.primary,
         }
     }
 }
@@ -165,7 +165,10 @@ pub async fn create_station(
 ) -> Result<HttpResponse, ApiError> {
     let b = body.0;
     let mut errors = Vec::new();
-    let code = required_text(&b.code, 40, "code", &mut errors);
+    let code = b.code.trim().to_owned();
+    if code.is_empty() || code.len() > 40 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        errors.push(FieldError::new("code", "must be 1–40 letters, digits, _ and -"));
+    }
     let name = required_text(&b.name, 100, "name", &mut errors);
     let pollutants = match b.pollutants {
         None => Pollutant::ALL.to_vec(),
@@ -205,9 +208,7 @@ pub async fn create_station(
         active_from: b.active_from,
     };
     let row = db.transaction(move |conn| service::create_station(conn, &caller, &cell, new)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/air-stations/{}", row.code)))
-        .json(Station::of(row)?))
+    Ok(HttpResponse::Created().json(Station::of(row)?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -468,6 +469,92 @@ pub async fn record_forecast(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+pub struct HoursQuery {
+    /// The station's code.
+    #[param(example = "1098A")]
+    station: String,
+    /// From this time (the end of the first hour): RFC 3339, or a local date or date and time in Beijing time.
+    #[param(format = DateTime, example = "2025-01-01T01:00:00+08:00")]
+    from: String,
+    /// Up to this time.
+    #[param(format = DateTime, example = "2025-01-02T00:00:00+08:00")]
+    to: String,
+}
+
+/// One station-hour as held.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HourReading {
+    /// The end of the hour, as published.
+    pub time: DateTime<Utc>,
+    /// Concentrations as decimal strings (µg/m³; CO mg/m³); null where not measured.
+    pub so2: Option<String>,
+    pub no2: Option<String>,
+    pub co: Option<String>,
+    pub o3: Option<String>,
+    pub pm10: Option<String>,
+    pub pm2_5: Option<String>,
+    pub valid: bool,
+    pub source: String,
+    /// 1, and one more for each correction.
+    pub revision: i32,
+}
+
+impl HourReading {
+    fn of(r: super::store::ReadingRow) -> Self {
+        let v = |m: Option<i64>| m.map(|m| super::store::from_milli(m).to_string());
+        Self {
+            time: r.hour_start.and_utc() + chrono::Duration::hours(1),
+            so2: v(r.so2),
+            no2: v(r.no2),
+            co: v(r.co),
+            o3: v(r.o3),
+            pm10: v(r.pm10),
+            pm2_5: v(r.pm2_5),
+            valid: r.valid,
+            source: r.source,
+            revision: r.revision,
+        }
+    }
+}
+
+/// A station's hourly readings
+///
+/// Oldest first, with cursor pages; each hour as held, with its revision.
+#[utoipa::path(
+    operation_id = "list_air_readings",
+    tag = "air quality",
+    params(HoursQuery, PageParams),
+    responses(
+        (status = 200, description = "A page of hours", body = Page<HourReading>),
+        (status = 404, description = "No such station in the caller's sight", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad times", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/api/v1/air-readings")]
+pub async fn hours(
+    req: HttpRequest,
+    caller: Caller,
+    db: web::Data<Db>,
+    settings: web::Data<Settings>,
+    query: web::Query<HoursQuery>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let HoursQuery { station, from, to } = query.into_inner();
+    let mut errors = Vec::new();
+    let from = crate::http::parse_time(&from, settings.timezone, "from", &mut errors);
+    let to = crate::http::parse_time(&to, settings.timezone, "to", &mut errors);
+    let (Some(from), Some(to)) = (from, to) else { return Err(ApiError::validation(errors)) };
+    let (limit, after) = (page.limit()?, page.after()?.map(crate::http::cursor::parse_timed).transpose()?);
+    // `from`/`to` name hour ends; rows are held by their starts.
+    let range = (from - chrono::Duration::hours(1), to);
+    let rows =
+        db.run(move |conn| service::hours(conn, &caller, &station, range, after.map(|(t, _)| t), limit + 1)).await?;
+    let page = Page::from_rows(rows, limit, |r| crate::http::cursor::timed(r.hour_start, &r.station_code));
+    Ok(page.map(HourReading::of).respond(&req))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DailyQuery {
     /// One station (else the area of `cell`).
     #[param(example = "1098A")]
@@ -525,6 +612,7 @@ impl DailyAqi {
 
 /// The days.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AirDailySeries)]
 pub struct DailySeries {
     pub items: Vec<DailyAqi>,
 }
@@ -539,7 +627,8 @@ pub struct DailySeries {
     params(DailyQuery),
     responses(
         (status = 200, description = "The days, in order", body = DailySeries),
-        (status = 422, description = "Unknown station or cell, or a range over 366 days", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such station in the caller's sight", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown cell, or a range over 366 days", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[get("/api/v1/air-quality/daily")]

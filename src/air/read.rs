@@ -95,7 +95,7 @@ pub fn parse<'a>(
         bad("station_code", "is required (at most 40 characters)");
     }
     let end = match field("time").map(|t| crate::domain::time::parse(t, tz)) {
-        Some(Ok(t)) if t.minute() != 0 || t.second() != 0 => {
+        Some(Ok(t)) if t.minute() != 0 || t.second() != 0 || t.nanosecond() != 0 => {
             bad("time", "must be a whole hour (the end of the hour measured)");
             None
         }

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -48,6 +48,25 @@ pub struct ImportSummary {
     pub unchanged: u64,
     /// Station-days whose statistics were computed again.
     pub days_recomputed: u64,
+}
+
+/// A station's hours from `from` up to `to`, oldest first, after the cursor hour.
+pub fn hours(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    station: &str,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    after: Option<chrono::NaiveDateTime>,
+    limit: i64,
+) -> Result<Vec<ReadingRow>, ApiError> {
+    caller.require(Permission::AirRead)?;
+    store::find_station(conn, station)?
+        .filter(|s| caller.scope.sees_cell(&s.cell_path))
+        .ok_or_else(|| ApiError::NotFound("no station here".into()))?;
+    let from = after.map_or(from.naive_utc(), |a| a + Duration::microseconds(1)).max(from.naive_utc());
+    let mut rows = store::readings(conn, station, from, to.naive_utc())?;
+    rows.truncate(limit as usize);
+    Ok(rows)
 }
 
 /// Registers a station at `cell` (the deepest cell its position lies in), in the caller's part of the grid.
@@ -107,7 +126,7 @@ pub fn list_stations(
 ) -> Result<Vec<(StationRow, Option<Latest>)>, ApiError> {
     caller.require(Permission::AirRead)?;
     let within = grid::service::records_within(conn, caller, cell)?;
-    store::list_stations(conn, within.as_deref(), false, after, limit)?
+    store::list_stations(conn, within.as_deref(), after, limit)?
         .into_iter()
         .map(|s| {
             let latest = latest(conn, &s.code, tz)?;
@@ -119,10 +138,11 @@ pub fn list_stations(
 /// The real-time AQI of a station's latest valid hour: its 1-h values, and (HJ 633-2012) the O3 8-h and the
 /// 24-h moving means ending with it.
 fn latest(conn: &mut AnyConnection, station: &str, tz: Tz) -> Result<Option<Latest>, ApiError> {
-    let rows: Vec<ReadingRow> = store::latest_readings(conn, station, 24)?.into_iter().filter(|r| r.valid).collect();
-    let Some(newest) = rows.first() else { return Ok(None) };
+    let Some(newest) = store::latest_valid_reading(conn, station)? else { return Ok(None) };
     let since = newest.hour_start - Duration::hours(23);
-    let window: Vec<&ReadingRow> = rows.iter().filter(|r| r.hour_start >= since).collect();
+    let rows = store::readings(conn, station, since, newest.hour_start + Duration::hours(1))?;
+    let window: Vec<&ReadingRow> = rows.iter().filter(|r| r.valid).collect();
+    let newest = &newest;
     let value = |pick: fn(&ReadingRow) -> Option<i64>| pick(newest).map(from_milli);
     let moving = |p: Pollutant, pick: fn(&ReadingRow) -> Option<i64>, hours: i64, min: usize| {
         let from = newest.hour_start - Duration::hours(hours - 1);
@@ -160,7 +180,7 @@ pub fn import(
     errors.extend(super::read::conflicting_duplicates(&readings));
     let codes: Vec<String> = readings.iter().map(|r| r.station.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let stations: HashMap<String, StationRow> =
-        store::stations_by_code(conn, &codes)?.into_iter().map(|s| (s.code.clone(), s)).collect();
+        store::lock_stations(conn, &codes)?.into_iter().map(|s| (s.code.clone(), s)).collect();
     for r in &readings {
         match stations.get(&r.station) {
             None => errors.push(FieldError::in_row(r.row, "station_code", "no station has this code")),
@@ -295,6 +315,7 @@ fn recompute_days(
                 Pollutant::Pm25 => column(|r| r.pm2_5),
             });
             let m = |v: Option<Decimal>| v.and_then(to_milli);
+            let o3: Vec<Option<i64>> = column(|r| r.o3).iter().map(|v| v.and_then(to_milli)).collect();
             Ok(StationDayRow {
                 station_code: station.to_owned(),
                 day,
@@ -306,6 +327,7 @@ fn recompute_days(
                 o3_8h_max: m(daily.o3_8h_max),
                 o3_1h_max: m(daily.o3_1h_max),
                 hours: hours.len() as i32,
+                o3_hours: serde_json::to_string(&o3).ok(),
             })
         })
         .collect::<Result<_, ApiError>>()?;
@@ -359,7 +381,7 @@ pub fn daily(
         Place::Station(code) => {
             let station = store::find_station(conn, code)?
                 .filter(|s| caller.scope.sees_cell(&s.cell_path))
-                .ok_or_else(|| ApiError::validation(vec![FieldError::new("station", "no station has this code")]))?;
+                .ok_or_else(|| ApiError::NotFound("no station here".into()))?;
             store::assessment_days(conn, None, Some(&station.code), (from, to))?
         }
         Place::Area(cell) => {
@@ -384,16 +406,30 @@ pub fn daily(
     Ok(days)
 }
 
-/// Station days grouped into area days (each indicator the mean over the stations that have it).
+/// Station days grouped into area days: each daily mean the mean over the stations that have it; the O3
+/// 8-h and 1-h maxima those of the area's hourly series (each hour the mean over the stations that have it).
 fn area_days(rows: &[StationDayRow]) -> Vec<AreaDay> {
-    let mut by_day: BTreeMap<NaiveDate, Vec<Daily>> = BTreeMap::new();
-    for row in rows {
-        by_day.entry(row.day).or_default().push(daily_of(row));
+    let mut by_day: BTreeMap<NaiveDate, Vec<&StationDayRow>> = BTreeMap::new();
+    for row in rows.iter().filter(|r| r.hours > 0) {
+        by_day.entry(row.day).or_default().push(row);
     }
     by_day
         .into_iter()
         .map(|(date, stations)| {
-            let daily = stats::area_daily(stations.iter());
+            let dailies: Vec<Daily> = stations.iter().map(|r| daily_of(r)).collect();
+            let mut daily = stats::area_daily(dailies.iter());
+            let hourly: Vec<[Option<i64>; 24]> = stations
+                .iter()
+                .filter_map(|r| r.o3_hours.as_deref().and_then(|h| serde_json::from_str(h).ok()))
+                .collect();
+            if !hourly.is_empty() {
+                let mut o3: DayHours = [None; 24];
+                for (h, slot) in o3.iter_mut().enumerate() {
+                    *slot = stats::mean(Pollutant::O3, hourly.iter().filter_map(|s| s[h].map(from_milli)), 1);
+                }
+                daily.o3_8h_max = stats::daily_max_8h(&o3);
+                daily.o3_1h_max = stats::daily_max_1h(&o3);
+            }
             let report = daily.report(Standard::in_force_on(date));
             AreaDay { date, daily, report, stations: stations.len(), forecast: None }
         })
@@ -402,6 +438,7 @@ fn area_days(rows: &[StationDayRow]) -> Vec<AreaDay> {
 
 /// The year's figures of an area.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = AirYearFigures)]
 pub struct YearFigures {
     pub year: i32,
     /// Days with a daily AQI.
@@ -423,15 +460,27 @@ pub struct YearFigures {
     pub ambient_standard: AmbientStandard,
     /// Each pollutant's figure against its limit.
     pub limits: Vec<LimitCheck>,
+    /// Month by month, those with data.
+    pub months: Vec<MonthFigures>,
+}
+
+/// A month's figures.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MonthFigures {
+    /// 1–12.
+    pub month: u32,
+    pub valid_days: usize,
+    pub good_days: usize,
+    pub good_day_percent: Option<f64>,
+    /// The monthly PM2.5 mean (µg/m³): null with fewer than 27 daily values (25 in February).
+    pub pm2_5_mean: Option<String>,
 }
 
 /// A year's figure for one pollutant against the ambient limit in force.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LimitCheck {
-    #[schema(value_type = crate::domain::aqi::Pollutant)]
-    pub pollutant: String,
-    #[schema(value_type = stats::Statistic)]
-    pub statistic: String,
+    pub pollutant: Pollutant,
+    pub statistic: stats::Statistic,
     /// The year's figure, as a decimal string; null when not valid.
     pub value: Option<String>,
     pub limit: String,
@@ -487,8 +536,13 @@ fn figures(year: i32, days: &[AreaDay]) -> YearFigures {
     let mut co: Vec<Decimal> = days.iter().filter_map(|d| d.daily.co_24h).collect();
     let mut o3: Vec<Decimal> = days.iter().filter_map(|d| d.daily.o3_8h_max).collect();
     let round = |p: Pollutant, v: Decimal| p.round_for_report(v).normalize().to_string();
-    let co_p95 = stats::percentile(&mut co, 95).map(|v| round(Pollutant::Co, v));
-    let o3_8h_p90 = stats::percentile(&mut o3, 90).map(|v| round(Pollutant::O3, v));
+    // Percentiles are annual statistics too: valid on the same days as an annual mean.
+    let valid_year = |pick: fn(&Daily) -> Option<Decimal>| {
+        stats::annual_valid(&days.iter().filter(|d| pick(&d.daily).is_some()).map(|d| d.date).collect::<Vec<_>>())
+    };
+    let co_p95 = stats::percentile(&mut co, 95).filter(|_| valid_year(|d| d.co_24h)).map(|v| round(Pollutant::Co, v));
+    let o3_8h_p90 =
+        stats::percentile(&mut o3, 90).filter(|_| valid_year(|d| d.o3_8h_max)).map(|v| round(Pollutant::O3, v));
     let ambient =
         NaiveDate::from_ymd_opt(year, 12, 31).map_or(AmbientStandard::Gb3095_2012, AmbientStandard::in_force_on);
     let limits = [Pollutant::So2, Pollutant::No2, Pollutant::Pm10, Pollutant::Pm25, Pollutant::Co, Pollutant::O3]
@@ -501,19 +555,31 @@ fn figures(year: i32, days: &[AreaDay]) -> YearFigures {
                 other => annual_mean.get(other.as_str()).cloned().flatten(),
             };
             let meets = value.as_deref().and_then(|v| v.parse::<Decimal>().ok()).map(|v| v <= limit);
-            LimitCheck {
-                pollutant: p.as_str().to_owned(),
-                statistic: serde_json::to_value(statistic)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                value,
-                limit: limit.to_string(),
-                meets,
+            LimitCheck { pollutant: p, statistic, value, limit: limit.to_string(), meets }
+        })
+        .collect();
+    let mut by_month: BTreeMap<u32, Vec<&AreaDay>> = BTreeMap::new();
+    for day in days {
+        by_month.entry(day.date.month()).or_default().push(day);
+    }
+    let months = by_month
+        .into_iter()
+        .map(|(month, days)| {
+            let categories: Vec<Category> = days.iter().filter_map(|d| d.report.category()).collect();
+            let good = categories.iter().filter(|c| c.is_good_day()).count();
+            let min = if month == 2 { 25 } else { 27 };
+            let pm25 = stats::mean(Pollutant::Pm25, days.iter().filter_map(|d| d.daily.pm25_24h), min);
+            MonthFigures {
+                month,
+                valid_days: categories.len(),
+                good_days: good,
+                good_day_percent: crate::domain::incident::percent(good as u64, categories.len() as u64),
+                pm2_5_mean: pm25.map(|v| v.normalize().to_string()),
             }
         })
         .collect();
     YearFigures {
+        months,
         year,
         valid_days: categories.len(),
         good_days,
@@ -542,6 +608,7 @@ pub struct ForecastIssue {
 pub fn record_forecast(conn: &mut AnyConnection, caller: &Caller, issue: ForecastIssue) -> Result<usize, ApiError> {
     caller.require(Permission::AirSubmit)?;
     let cell = grid::service::target_cell(conn, caller, &issue.cell, "cell")?;
+    let mut recorded = 0;
     for (day, aqi, pollutant) in &issue.days {
         let row = store::ForecastRow {
             cell_code: cell.code.clone(),
@@ -552,9 +619,9 @@ pub fn record_forecast(conn: &mut AnyConnection, caller: &Caller, issue: Forecas
             issued_at: issue.issued_at.naive_utc(),
             entered_by: caller.username.clone(),
         };
-        store::upsert_forecast(conn, &row)?;
+        recorded += usize::from(store::upsert_forecast(conn, &row)?);
     }
-    Ok(issue.days.len())
+    Ok(recorded)
 }
 
 /// The city's daily AQI from `from` to `to`, by day: the assessment stations of every top-level cell.

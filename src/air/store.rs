@@ -79,6 +79,8 @@ pub struct StationDayRow {
     pub o3_8h_max: Option<i64>,
     pub o3_1h_max: Option<i64>,
     pub hours: i32,
+    /// The 24 hourly O3 values (`[Option<i64>; 24]` as JSON), for the areas' hourly means.
+    pub o3_hours: Option<String>,
 }
 
 /// A concentration in thousandths.
@@ -102,12 +104,12 @@ pub struct ForecastRow {
     pub entered_by: String,
 }
 
-/// Records a forecast day unless a later-issued one is held.
-pub fn upsert_forecast(conn: &mut AnyConnection, row: &ForecastRow) -> QueryResult<()> {
+/// Records a forecast day unless a later-issued one is held; whether it was recorded.
+pub fn upsert_forecast(conn: &mut AnyConnection, row: &ForecastRow) -> QueryResult<bool> {
     let held =
         air_forecasts::table.find((&row.cell_code, row.day)).select(ForecastRow::as_select()).first(conn).optional()?;
     if held.is_some_and(|h| h.issued_at > row.issued_at) {
-        return Ok(());
+        return Ok(false);
     }
     with_inner!(&mut *conn, |c| diesel::insert_into(air_forecasts::table)
         .values(row)
@@ -115,7 +117,7 @@ pub fn upsert_forecast(conn: &mut AnyConnection, row: &ForecastRow) -> QueryResu
         .do_update()
         .set(row)
         .execute(c))
-    .map(drop)
+    .map(|_| true)
 }
 
 pub fn forecasts(
@@ -140,15 +142,24 @@ pub fn find_station(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<
     air_stations::table.find(code).select(StationRow::as_select()).first(conn).optional()
 }
 
-pub fn stations_by_code(conn: &mut AnyConnection, codes: &[String]) -> QueryResult<Vec<StationRow>> {
-    air_stations::table.filter(air_stations::code.eq_any(codes)).select(StationRow::as_select()).load(conn)
+/// The stations with these codes; on PostgreSQL locked until the transaction ends, so that imports touching
+/// the same stations run one after the other (SQLite writes one at a time anyway).
+pub fn lock_stations(conn: &mut AnyConnection, codes: &[String]) -> QueryResult<Vec<StationRow>> {
+    let mut found = Vec::new();
+    for chunk in codes.chunks(1000) {
+        let q = air_stations::table.filter(air_stations::code.eq_any(chunk)).order(air_stations::code);
+        found.extend(match conn {
+            AnyConnection::Postgresql(c) => q.select(StationRow::as_select()).for_update().load(c)?,
+            AnyConnection::Sqlite(c) => q.select(StationRow::as_select()).load(c)?,
+        });
+    }
+    Ok(found)
 }
 
 /// Stations in the subtree of `within` (everywhere without it), by code after the cursor.
 pub fn list_stations(
     conn: &mut AnyConnection,
     within: Option<&str>,
-    assessment_only: bool,
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<StationRow>> {
@@ -156,9 +167,6 @@ pub fn list_stations(
     if let Some(path) = within {
         let (start, end) = subtree_range(path);
         q = q.filter(air_stations::cell_path.ge(start).and(air_stations::cell_path.lt(end)));
-    }
-    if assessment_only {
-        q = q.filter(air_stations::assessment.eq(true));
     }
     if let Some(after) = after {
         q = q.filter(air_stations::code.gt(after.to_owned()));
@@ -181,14 +189,15 @@ pub fn readings(
         .load(conn)
 }
 
-/// A station's latest `n` hours held, newest first.
-pub fn latest_readings(conn: &mut AnyConnection, station: &str, n: i64) -> QueryResult<Vec<ReadingRow>> {
+/// A station's latest valid hour.
+pub fn latest_valid_reading(conn: &mut AnyConnection, station: &str) -> QueryResult<Option<ReadingRow>> {
     air_readings::table
         .filter(air_readings::station_code.eq(station))
+        .filter(air_readings::valid.eq(true))
         .order(air_readings::hour_start.desc())
-        .limit(n)
         .select(ReadingRow::as_select())
-        .load(conn)
+        .first(conn)
+        .optional()
 }
 
 pub fn insert_readings(conn: &mut AnyConnection, rows: &[ReadingRow]) -> QueryResult<()> {

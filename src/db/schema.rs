@@ -579,6 +579,7 @@ diesel::table! {
         o3_8h_max -> Nullable<BigInt>,
         o3_1h_max -> Nullable<BigInt>,
         hours -> Integer,
+        o3_hours -> Nullable<Text>,
     }
 }
 

@@ -77,6 +77,10 @@ async fn a_constructed_year_gives_296_good_days_and_an_annual_pm25_mean_of_33() 
         (Some("33"), Some("35"), Some(true))
     );
     assert_eq!(stats["previous_year"]["valid_days"], 0);
+    let january = &stats["months"][0];
+    // January: days 0, 5, …, 30 polluted (7 of 31); PM2.5 (7·89 + 24·20)/31 = 35.58 → 36.
+    assert_eq!((january["good_days"].as_u64(), january["pm2_5_mean"].as_str()), (Some(24), Some("36")));
+    assert_eq!(stats["months"].as_array().unwrap().len(), 12);
     assert!(stats["previous_year"]["annual_mean"]["pm2_5"].is_null(), "no valid annual mean without the days");
 
     let days = app.get("/api/v1/air-quality/daily?from=2025-01-01&to=2025-01-02").await.json();
@@ -296,4 +300,91 @@ async fn stations_list_and_map_with_their_latest_hour() {
     let map = map.json();
     assert_eq!(map["features"][0]["geometry"]["coordinates"], json!([123.2, 41.8]));
     assert_eq!(map["features"][0]["properties"]["latest"]["aqi"], 40);
+}
+
+#[actix_web::test]
+async fn ndjson_hours_are_listed_by_cursor_with_their_revisions() {
+    let app = spawn_app().await;
+    two_districts(&app).await;
+    station(&app, "1098A", 123.2, "national").await;
+    let lines: String = (1..=5)
+        .map(|h| {
+            format!(
+                "{{\"station_code\": \"1098A\", \"time\": \"2025-01-01 {h:02}:00\", \"pm2_5\": {}, \"co\": 0.85}}\n",
+                30 + h
+            )
+        })
+        .collect();
+    let req = app
+        .request(Method::POST, "/api/v1/air-readings/import")
+        .insert_header(("Content-Type", "application/x-ndjson"));
+    let res = app.send_body(req, lines.into_bytes()).await;
+    res.assert_status(200);
+    assert_eq!(res.json()["created"], 5);
+    import(&app, &format!("{HEADER}1098A,2025-01-01 02:00,,,0.85,,,40\n")).await;
+    let page = app
+        .get("/api/v1/air-readings?station=1098A&from=2025-01-01%2001:00&to=2025-01-01%2005:00&limit=2")
+        .await
+        .json();
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(
+        (items[0]["time"].as_str(), items[0]["pm2_5"].as_str(), items[0]["co"].as_str()),
+        (Some("2024-12-31T17:00:00Z"), Some("31"), Some("0.85"))
+    );
+    assert_eq!((items[1]["pm2_5"].as_str(), items[1]["revision"].as_i64()), (Some("40"), Some(2)));
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let rest = app
+        .get(&format!(
+            "/api/v1/air-readings?station=1098A&from=2025-01-01%2001:00&to=2025-01-01%2005:00&cursor={cursor}"
+        ))
+        .await
+        .json();
+    let times: Vec<&str> = rest["items"].as_array().unwrap().iter().map(|i| i["time"].as_str().unwrap()).collect();
+    assert_eq!(times, ["2024-12-31T19:00:00Z", "2024-12-31T20:00:00Z", "2024-12-31T21:00:00Z"]);
+    app.get("/api/v1/air-readings?station=NOPE&from=2025-01-01&to=2025-01-02").await.assert_problem(404, "not-found");
+}
+
+#[actix_web::test]
+async fn an_area_is_the_mean_of_its_assessment_stations_hour_by_hour_for_ozone() {
+    let app = spawn_app().await;
+    two_districts(&app).await;
+    station(&app, "1098A", 123.2, "national").await;
+    station(&app, "2001A", 123.7, "provincial").await;
+    // Ozone peaks in the morning at one station, in the evening at the other: the city's hourly mean never
+    // passes 120, though each station's own 8-h maximum is 200.
+    let mut csv = HEADER.to_owned();
+    for h in 1..=24 {
+        let end = NaiveDate::from_ymd_opt(2025, 3, 10).unwrap().and_hms_opt(0, 0, 0).unwrap() + Duration::hours(h);
+        let t = end.format("%Y-%m-%d %H:%M");
+        let (west, east) = if h <= 8 {
+            (200, 40)
+        } else if h > 16 {
+            (40, 200)
+        } else {
+            (40, 40)
+        };
+        csv.push_str(&format!("1098A,{t},10,20,0.5,{west},40,20\n2001A,{t},10,20,0.5,{east},40,40\n"));
+    }
+    import(&app, &csv).await;
+    let day = app.get("/api/v1/air-quality/daily?from=2025-03-10&to=2025-03-10").await.json();
+    let day = &day["items"][0];
+    assert_eq!(day["stations"], 2);
+    let sub = |name: &str| {
+        day["sub_indices"].as_array().unwrap().iter().find(|s| s["indicator"] == name).unwrap()["concentration"].clone()
+    };
+    assert_eq!(sub("pm2_5_24h"), "30", "the mean of 20 and 40");
+    assert_eq!(sub("o3_8h"), "120", "the maximum of the city's hourly means, not the mean of the stations' maxima");
+    // One station alone keeps its own maximum.
+    let west = app.get("/api/v1/air-quality/daily?station=1098A&from=2025-03-10&to=2025-03-10").await.json();
+    assert_eq!(
+        west["items"][0]["sub_indices"].as_array().unwrap().iter().find(|s| s["indicator"] == "o3_8h").unwrap()["concentration"],
+        "200"
+    );
+
+    // The latest valid hour counts for the real-time AQI: an hour flagged invalid after it does not.
+    import(&app, "station_code,time,pm2_5,valid\n1098A,2025-03-11 01:00,999,0\n").await;
+    let stations = app.get("/api/v1/air-stations").await.json();
+    assert_eq!(stations["items"][0]["latest"]["time"], "2025-03-10T16:00:00Z");
+    // HJ 633-2012 real-time: PM2.5 from its 24-h moving mean (20), O3 1-h 40 and 8-h moving mean 40.
+    assert_eq!(stations["items"][0]["latest"]["aqi"], 40);
 }

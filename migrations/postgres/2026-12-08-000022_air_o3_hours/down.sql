@@ -1,0 +1,1 @@
+ALTER TABLE air_station_days DROP COLUMN o3_hours;
