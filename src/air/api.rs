@@ -1,6 +1,6 @@
 //! HTTP surface of air quality: stations, reading imports, daily AQI and the year's figures.
 
-use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -15,12 +15,14 @@ use crate::domain::aqi::{Category, Indicator, Pollutant, SubIndex};
 use crate::domain::crs::Crs;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::grid::live::LiveIndex;
-use crate::http::{Json, Page, PageParams, Recorded, required_text};
+use crate::http::{Json, Page, PageParams, Recorded, etag, required_text};
 use crate::import::Upload;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create_station)
         .service(list_stations)
+        .service(get_station)
+        .service(update_station)
         .service(import)
         .service(submit)
         .service(hours)
@@ -98,6 +100,8 @@ pub struct Station {
     pub active_from: NaiveDate,
     pub active_to: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
+    /// Version, also sent as the ETag.
+    pub version: i64,
     /// The latest valid hour held and its real-time AQI (in lists).
     pub latest: Option<LatestAqi>,
 }
@@ -138,6 +142,7 @@ impl Station {
             active_from: row.active_from,
             active_to: row.active_to,
             created_at: row.created_at.and_utc(),
+            version: row.version,
         })
     }
 }
@@ -265,6 +270,76 @@ pub async fn list_stations(
     } else {
         page.respond(&req)
     })
+}
+
+/// Get a monitoring station
+#[utoipa::path(
+    operation_id = "get_air_station",
+    tag = "air quality",
+    params(("code" = String, Path, description = "Station code", example = "1098A")),
+    responses(
+        (status = 200, description = "The station; `ETag` carries its version", body = Station),
+        (status = 404, description = "No station here", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/api/v1/air-stations/{code}")]
+pub async fn get_station(caller: Caller, db: web::Data<Db>, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let row = db.run(move |conn| service::station(conn, &caller, &code)).await?;
+    Ok(HttpResponse::Ok().insert_header((actix_web::http::header::ETAG, etag(row.version))).json(Station::of(row)?))
+}
+
+/// Changes to a station; fields left out stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"assessment": false, "active_to": "2026-12-31"}))]
+pub struct StationPatch {
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    /// Whether it counts towards the values of its areas (every figure follows at once).
+    pub assessment: Option<bool>,
+    /// The first day it is out of service; `null` to put it back in service.
+    #[serde(default, deserialize_with = "crate::http::double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub active_to: Option<Option<NaiveDate>>,
+}
+
+/// Change a monitoring station
+///
+/// Its name, whether it counts for its areas, its end of service (`air:manage` in the caller's part of the
+/// grid); requires `If-Match`.
+#[utoipa::path(
+    operation_id = "update_air_station",
+    tag = "air quality",
+    params(
+        ("code" = String, Path, description = "Station code", example = "1098A"),
+        ("If-Match" = String, Header, description = "The ETag from the last read", example = "\"1\""),
+    ),
+    request_body = StationPatch,
+    responses(
+        (status = 200, description = "Changed", body = Station),
+        (status = 404, description = "No station here", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No `If-Match`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name, or an end before the start", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[patch("/api/v1/air-stations/{code}")]
+pub async fn update_station(
+    caller: Caller,
+    db: web::Data<Db>,
+    code: web::Path<String>,
+    if_match: crate::http::IfMatch,
+    body: Json<StationPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let mut errors = Vec::new();
+    let name = b.name.map(|n| required_text(&n, 100, "name", &mut errors));
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let change = service::StationChange { name, assessment: b.assessment, active_to: b.active_to };
+    let row = db.transaction(move |conn| service::update_station(conn, &caller, &code, change, if_match)).await?;
+    Ok(HttpResponse::Ok().insert_header((actix_web::http::header::ETAG, etag(row.version))).json(Station::of(row)?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -50,6 +50,55 @@ pub struct ImportSummary {
     pub days_recomputed: u64,
 }
 
+/// A station in the caller's sight.
+pub fn station(conn: &mut AnyConnection, caller: &Caller, code: &str) -> Result<StationRow, ApiError> {
+    caller.require(Permission::AirRead)?;
+    store::find_station(conn, code)?
+        .filter(|s| caller.scope.sees_cell(&s.cell_path))
+        .ok_or_else(|| ApiError::NotFound("no station here".into()))
+}
+
+/// What may change of a station (`None` keeps a field).
+#[derive(Debug, Clone, Default)]
+pub struct StationChange {
+    pub name: Option<String>,
+    pub assessment: Option<bool>,
+    pub active_to: Option<Option<NaiveDate>>,
+}
+
+/// Changes a station in the caller's part of the grid (`air:manage`): whether it counts for its areas takes
+/// effect on every figure at once (they are computed when read).
+pub fn update_station(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    code: &str,
+    change: StationChange,
+    if_match: crate::http::IfMatch,
+) -> Result<StationRow, ApiError> {
+    caller.require(Permission::AirManage)?;
+    let mut row = station(conn, caller, code)?;
+    caller.may_change(&row.cell_path, "station")?;
+    if_match.check(row.version)?;
+    if let Some(name) = change.name {
+        row.name = name;
+    }
+    if let Some(assessment) = change.assessment {
+        row.assessment = assessment;
+    }
+    if let Some(active_to) = change.active_to {
+        if active_to.is_some_and(|to| to <= row.active_from) {
+            return Err(ApiError::validation(vec![FieldError::new("active_to", "must be after active_from")]));
+        }
+        row.active_to = active_to;
+    }
+    let expected = row.version;
+    row.version += 1;
+    if !store::update_station(conn, &row, expected)? {
+        return Err(ApiError::PreconditionFailed);
+    }
+    Ok(row)
+}
+
 /// A station's hours from `from` up to `to`, oldest first, after the cursor hour.
 pub fn hours(
     conn: &mut AnyConnection,
@@ -96,6 +145,7 @@ pub fn create_station(
         active_to: None,
         created_by: caller.username.clone(),
         created_at: db::now(),
+        version: 1,
     };
     store::insert_station(conn, &row)?;
     let facts = AirStationFacts { code: row.code.clone(), name: row.name.clone(), cell_code: row.cell_code.clone() };
@@ -187,6 +237,9 @@ pub fn import(
             Some(s) if !caller.scope.covers(&s.cell_path) => {
                 errors.push(FieldError::in_row(r.row, "station_code", "the station is outside your part of the grid"))
             }
+            Some(s) if !active_on(s, local_day(r.hour_start, tz)) => {
+                errors.push(FieldError::in_row(r.row, "time", "the station was not in service then"))
+            }
             Some(_) => {}
         }
     }
@@ -270,6 +323,11 @@ pub fn import(
         events::record_one(conn, caller, Event::new(source.to_owned(), None, EventData::AirReadingsImported(facts)))?;
     }
     Ok(summary)
+}
+
+/// Whether a station was in service on a day: from `active_from`, up to (not including) `active_to`.
+fn active_on(station: &StationRow, day: NaiveDate) -> bool {
+    station.active_from <= day && station.active_to.is_none_or(|to| day < to)
 }
 
 fn local_day(hour_start: DateTime<Utc>, tz: Tz) -> NaiveDate {

@@ -10,8 +10,8 @@ use crate::db::schema::{air_forecasts, air_reading_corrections, air_readings, ai
 use crate::domain::scope::subtree_range;
 use crate::with_inner;
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = air_stations)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = air_stations, treat_none_as_null = true)]
 pub struct StationRow {
     pub code: String,
     pub name: String,
@@ -27,6 +27,7 @@ pub struct StationRow {
     pub active_to: Option<NaiveDate>,
     pub created_by: String,
     pub created_at: NaiveDateTime,
+    pub version: i64,
 }
 
 /// One station-hour: the six concentrations in thousandths.
@@ -136,6 +137,12 @@ pub fn forecasts(
 
 pub fn insert_station(conn: &mut AnyConnection, row: &StationRow) -> QueryResult<()> {
     diesel::insert_into(air_stations::table).values(row).execute(conn).map(drop)
+}
+
+/// Writes a changed station if it is still at `expected`.
+pub fn update_station(conn: &mut AnyConnection, row: &StationRow, expected: i64) -> QueryResult<bool> {
+    let target = air_stations::table.find(&row.code).filter(air_stations::version.eq(expected));
+    Ok(diesel::update(target).set(row).execute(conn)? == 1)
 }
 
 pub fn find_station(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<StationRow>> {

@@ -536,6 +536,7 @@ diesel::table! {
         active_to -> Nullable<Date>,
         created_by -> Text,
         created_at -> Timestamp,
+        version -> BigInt,
     }
 }
 

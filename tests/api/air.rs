@@ -388,3 +388,50 @@ async fn an_area_is_the_mean_of_its_assessment_stations_hour_by_hour_for_ozone()
     // HJ 633-2012 real-time: PM2.5 from its 24-h moving mean (20), O3 1-h 40 and 8-h moving mean 40.
     assert_eq!(stations["items"][0]["latest"]["aqi"], 40);
 }
+
+#[actix_web::test]
+async fn which_stations_count_is_configurable_and_readings_outside_service_are_refused() {
+    let app = spawn_app().await;
+    two_districts(&app).await;
+    station(&app, "1098A", 123.2, "national").await;
+    station(&app, "2001A", 123.3, "national").await;
+    let mut csv = HEADER.to_owned();
+    csv.push_str(&day_rows("1098A", NaiveDate::from_ymd_opt(2025, 5, 1).unwrap(), 24, 40, 20));
+    csv.push_str(&day_rows("2001A", NaiveDate::from_ymd_opt(2025, 5, 1).unwrap(), 24, 40, 60));
+    import(&app, &csv).await;
+    assert_eq!(city_pm25(&app).await, "40");
+    let path = "/api/v1/air-stations/2001A";
+    assert_eq!(app.get(path).await.header("etag"), Some("\"1\""));
+    let body = json!({"assessment": false, "active_to": "2025-06-01"});
+    crate::grid_support::patch(&app, path, None, &body).await.assert_problem(428, "precondition-required");
+    let changed = crate::grid_support::patch(&app, path, Some("\"1\""), &body).await;
+    changed.assert_status(200);
+    assert_eq!((changed.json()["assessment"].as_bool(), changed.json()["version"].as_i64()), (Some(false), Some(2)));
+    assert_eq!(city_pm25(&app).await, "20", "only 1098A counts now");
+    crate::grid_support::patch(&app, path, Some("\"1\""), &body).await.assert_problem(412, "precondition-failed");
+    let early = json!({"active_to": "2010-01-01"});
+    crate::grid_support::patch(&app, path, Some("\"2\""), &early).await.assert_problem(422, "validation");
+    // Out of service from 1 June: an hour then is refused; one before still imports.
+    let late = format!(
+        "{HEADER}2001A,2025-06-01 05:00,10,20,0.5,60,40,20\n2001A,2013-01-01 05:00,10,20,0.5,60,40,20\n1998A,2025-06-01 05:00,1,1,0.1,1,1,1\n"
+    );
+    let problem = import_as(&app, None, &late).await.assert_problem(422, "import-invalid-rows");
+    assert_eq!(error_fields(&problem), ["rows[2].time", "rows[4].station_code"]);
+    let worker = app.account(Role::GridWorker, Some("210102")).await;
+    app.send_body(
+        app.request_as(&worker, Method::PATCH, path)
+            .insert_header(("If-Match", "\"2\""))
+            .insert_header(("Content-Type", "application/json")),
+        br#"{"name": "x"}"#.to_vec(),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    app.get("/api/v1/air-stations/NOPE").await.assert_problem(404, "not-found");
+}
+
+/// The city's PM2.5 sub-index concentration on 1 May 2025.
+async fn city_pm25(app: &TestApp) -> Value {
+    let day = app.get("/api/v1/air-quality/daily?from=2025-05-01&to=2025-05-01").await.json();
+    let subs = day["items"][0]["sub_indices"].as_array().unwrap().clone();
+    subs.into_iter().find(|s| s["indicator"] == "pm2_5_24h").unwrap()["concentration"].clone()
+}

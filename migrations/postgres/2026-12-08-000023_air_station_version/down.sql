@@ -1,0 +1,1 @@
+ALTER TABLE air_stations DROP COLUMN version;
