@@ -682,6 +682,28 @@ pub fn record_forecast(conn: &mut AnyConnection, caller: &Caller, issue: Forecas
     Ok(recorded)
 }
 
+/// The forecast daily AQI from `from` to `to` for a set of control cells: each day from the first of them
+/// with a forecast, else from the top-level cell above them.
+pub fn forecast_aqi(
+    conn: &mut AnyConnection,
+    cells: &[crate::controls::store::ControlCellRow],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<BTreeMap<NaiveDate, u16>, ApiError> {
+    let mut codes: Vec<String> = cells.iter().map(|c| c.cell_code.clone()).collect();
+    // The top-level cell: the first segment of the paths.
+    codes.extend(cells.iter().filter_map(|c| c.cell_path.split('/').next().map(str::to_owned)));
+    let mut days = BTreeMap::new();
+    for code in codes {
+        for f in store::forecasts(conn, &code, from, to)? {
+            if let Ok(aqi) = u16::try_from(f.aqi) {
+                days.entry(f.day).or_insert(aqi);
+            }
+        }
+    }
+    Ok(days)
+}
+
 /// The city's daily AQI from `from` to `to`, by day: the assessment stations of every top-level cell.
 pub fn city_daily_aqi(
     conn: &mut AnyConnection,

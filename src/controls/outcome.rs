@@ -150,8 +150,10 @@ pub fn of_activation(
     let days = control::days_touched(start.and_utc(), end.max(start.and_utc()), tz);
     let (Some(first), Some(last)) = (days.first().copied(), days.last().copied()) else { return Ok(None) };
     let observed = daily_city_aqi(conn, first, last)?;
-    let forecast: BTreeMap<NaiveDate, u16> =
-        forecast_of(&view.row)?.days.into_iter().map(|d| (d.date, d.aqi)).collect();
+    // The forecast the activation was decided on; days it does not cover take the air-quality module's
+    // forecast for the activation's cells, or for the city.
+    let mut forecast = crate::air::service::forecast_aqi(conn, &view.cells, first, last)?;
+    forecast.extend(forecast_of(&view.row)?.days.into_iter().map(|d| (d.date, d.aqi)));
     let days = control::control_days(&days, &forecast, &observed);
     let checked = store::latest_check_ins(conn, &view.row.id)?;
     let (mut planned, mut done) = (0, 0);

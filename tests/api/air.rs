@@ -274,6 +274,17 @@ async fn a_days_forecast_stands_beside_what_was_observed() {
     let days = app.get("/api/v1/air-quality/daily?cell=210100&from=2025-01-02&to=2025-01-02").await.json();
     assert_eq!((days["items"][0]["forecast_aqi"].as_u64(), days["items"][0]["aqi"].as_u64()), (Some(135), Some(40)));
     assert_eq!(days["items"][0]["forecast_primary_pollutant"], "pm2_5");
+    // An activation decided without a forecast of its own is judged by this one: forecast 135 (light),
+    // observed 40 (good): one day pulled to good.
+    let body = json!({"title": "特别管控", "reason": "会商", "level": "temporary", "forecast": {"source": "监测站", "days": []},
+                      "planned_start": "2025-01-02 00:00", "planned_end": "2025-01-02 23:00"});
+    let created = app.post_json("/api/v1/controls", &body).await;
+    created.assert_status(201);
+    let worker = app.worker();
+    while worker.step(None).await.unwrap() {}
+    let control = app.get(&format!("/api/v1/controls/{}", created.json()["id"].as_str().unwrap())).await.json();
+    assert_eq!(control["outcome"]["days"][0]["forecast_aqi"], 135);
+    assert_eq!(control["outcome"]["pulled_to_good_days"], 1);
     let mut bad = forecast("2025-01-01 16:00", 600);
     bad["days"][0]["primary_pollutant"] = json!("dust");
     let problem = put(bad).await.assert_problem(422, "validation");
