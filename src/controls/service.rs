@@ -14,7 +14,7 @@ use super::store::{self, ActivationFilter, ActivationRow, ControlCellRow, LevelC
 use crate::auth::Caller;
 use crate::db::{self, AnyConnection, Db};
 use crate::domain::access::Permission;
-use crate::domain::calendar::{Span, SpanUnit};
+use crate::domain::calendar::Span;
 use crate::domain::control::{self, ControlAction, ControlStatus, Ladder, Level};
 use crate::domain::scope::ancestor_paths;
 use crate::error::{ApiError, FieldError};
@@ -517,9 +517,9 @@ pub async fn apply_schedule(db: &Db, ladder: std::sync::Arc<Ladder>) -> Result<u
     Ok(taken)
 }
 
-/// The tightest deadline that special control sets for a new incident of `category` in the cell at `path`:
-/// from an active activation over the cell whose plan there targets the category, at a level with a
-/// deadline for it.
+/// The deadline special control sets for a new incident of `category` in the cell at `path`: from the
+/// active activation over the cell (overlaps are refused, so there is at most one) when its plan there
+/// targets the category and its level has a deadline for it.
 pub fn tightening(
     conn: &mut AnyConnection,
     ladder: &Ladder,
@@ -528,35 +528,24 @@ pub fn tightening(
 ) -> Result<Option<Tightening>, ApiError> {
     let mut paths = ancestor_paths(path);
     paths.push(path.to_owned());
-    let over = store::active_over(conn, &paths)?;
-    if over.is_empty() {
-        return Ok(None);
-    }
+    let Some((activation, cell)) = store::active_over(conn, &paths)?.into_iter().next() else { return Ok(None) };
+    let Some(level) = ladder.get(&activation.level_code) else { return Ok(None) };
+    let Some(deadline) = level.deadline_for(category) else { return Ok(None) };
     let catalogue = store::list_measures(conn)?;
-    let mut best: Option<Tightening> = None;
-    for (activation, cell) in over {
-        let Some(level) = ladder.get(&activation.level_code) else { continue };
-        let Some(deadline) = level.deadline_for(category) else { continue };
-        let targeting = plan_of(&cell)?
-            .into_iter()
-            .find(|m| catalogue.iter().any(|c| c.code == m.code && measure_targets(c, category)));
-        let Some(measure) = targeting else { continue };
-        if best.as_ref().is_some_and(|b| hours(b.deadline) <= hours(deadline)) {
-            continue;
-        }
-        best = Some(Tightening {
-            reason: format!(
-                "{deadline} under special control {} ({}): measure {}",
-                activation.title, level.name_zh, measure.code
-            ),
-            activation_id: activation.id,
-            title: activation.title,
-            level: level.code.clone(),
-            level_name: level.name_zh.clone(),
-            deadline,
-        });
-    }
-    Ok(best)
+    let targeting = plan_of(&cell)?
+        .into_iter()
+        .find(|m| catalogue.iter().any(|c| c.code == m.code && measure_targets(c, category)));
+    Ok(targeting.map(|measure| Tightening {
+        reason: format!(
+            "{deadline} under special control {} ({}): measure {}",
+            activation.title, level.name_zh, measure.code
+        ),
+        activation_id: activation.id,
+        title: activation.title,
+        level: level.code.clone(),
+        level_name: level.name_zh.clone(),
+        deadline,
+    }))
 }
 
 /// Whether a catalogue measure targets an incident category (or its parent category).
@@ -564,14 +553,6 @@ fn measure_targets(measure: &store::MeasureRow, category: &str) -> bool {
     let targets: Vec<String> = serde_json::from_str(&measure.categories).unwrap_or_default();
     let parent = category.split_once('.').map(|(p, _)| p);
     targets.iter().any(|t| t == category || Some(t.as_str()) == parent)
-}
-
-/// A span in hours, for comparing tightened deadlines (a working day as a day).
-fn hours(span: Span) -> u32 {
-    match span.unit {
-        SpanUnit::Hours => span.amount,
-        SpanUnit::WorkingDays => span.amount.saturating_mul(24),
-    }
 }
 
 /// An activation the caller may change, at the version `If-Match` names.
