@@ -15,7 +15,7 @@ use crate::domain::aqi::{Category, Indicator, Pollutant, SubIndex};
 use crate::domain::crs::Crs;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::grid::live::LiveIndex;
-use crate::http::{Json, Page, PageParams, Recorded, etag, required_text};
+use crate::http::{Json, Page, PageParams, Recorded, etag, parse_pollutant, required_text};
 use crate::import::Upload;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -180,12 +180,7 @@ pub async fn create_station(
         Some(names) => names
             .iter()
             .enumerate()
-            .filter_map(|(i, n)| {
-                Pollutant::parse(n).or_else(|| {
-                    errors.push(FieldError::new(format!("pollutants[{i}]"), "one of so2, no2, co, o3, pm10, pm2_5"));
-                    None
-                })
-            })
+            .filter_map(|(i, n)| parse_pollutant(n, &format!("pollutants[{i}]"), &mut errors))
             .collect(),
     };
     if !(-180.0..=180.0).contains(&b.lon) || !(-90.0..=90.0).contains(&b.lat) {
@@ -524,16 +519,8 @@ pub async fn record_forecast(
         if !seen.insert(d.date) {
             errors.push(FieldError::new(format!("days[{i}].date"), "appears twice"));
         }
-        let pollutant = match d.primary_pollutant.as_deref().map(Pollutant::parse) {
-            Some(None) => {
-                errors.push(FieldError::new(
-                    format!("days[{i}].primary_pollutant"),
-                    "one of so2, no2, co, o3, pm10, pm2_5",
-                ));
-                None
-            }
-            parsed => parsed.flatten(),
-        };
+        let field = format!("days[{i}].primary_pollutant");
+        let pollutant = d.primary_pollutant.as_deref().and_then(|raw| parse_pollutant(raw, &field, &mut errors));
         days.push((d.date, d.aqi, pollutant));
     }
     let Some(issued_at) = issued_at.filter(|_| errors.is_empty()) else { return Err(ApiError::validation(errors)) };
@@ -707,11 +694,15 @@ pub struct DailySeries {
     ),
 )]
 #[get("/api/v1/air-quality/daily")]
-pub async fn daily(caller: Caller, db: web::Data<Db>, query: web::Query<DailyQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn daily(
+    caller: Caller,
+    db: web::Data<Db>,
+    settings: web::Data<Settings>,
+    query: web::Query<DailyQuery>,
+) -> Result<HttpResponse, ApiError> {
     let DailyQuery { station, cell, from, to } = query.into_inner();
-    if to < from || (to - from).num_days() > 366 {
-        return Err(ApiError::validation(vec![FieldError::new("to", "must be 0–366 days after from")]));
-    }
+    crate::domain::time::days(from, to, settings.timezone)
+        .map_err(|m| ApiError::validation(vec![FieldError::new("to", m)]))?;
     let place = match station.filter(|s| !s.trim().is_empty()) {
         Some(code) => Place::Station(code),
         None => Place::Area(cell),

@@ -200,7 +200,7 @@ pub fn year(conn: &mut AnyConnection, caller: &Caller, year: i32, tz: Tz) -> Res
     };
     let (mut days, mut light, mut pulled) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     for row in rows.into_iter().rev() {
-        let view = service::get(conn, caller, &row.id)?;
+        let view = service::seen(conn, caller, row)?;
         let Some(outcome) = of_activation(conn, &view, tz, now)? else { continue };
         // An activation over New Year counts its days in the year they fall in.
         for day in outcome.days.iter().filter(|d| d.date.year() == year) {

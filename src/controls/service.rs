@@ -290,14 +290,15 @@ pub fn list(
         started_within: None,
     };
     let rows = store::list_activations(conn, &filter, after, limit)?;
-    rows.into_iter()
-        .map(|row| {
-            let mut cells = store::cells_of(conn, &row.id)?;
-            cells.retain(|c| caller.scope.sees_cell(&c.cell_path));
-            let levels = store::level_changes(conn, &row.id)?;
-            Ok(ActivationView { row, cells, levels })
-        })
-        .collect()
+    rows.into_iter().map(|row| seen(conn, caller, row)).collect()
+}
+
+/// A listed activation as the caller sees it: with the cells in its sight and the level history.
+pub(super) fn seen(conn: &mut AnyConnection, caller: &Caller, row: ActivationRow) -> Result<ActivationView, ApiError> {
+    let mut cells = store::cells_of(conn, &row.id)?;
+    cells.retain(|c| caller.scope.sees_cell(&c.cell_path));
+    let levels = store::level_changes(conn, &row.id)?;
+    Ok(ActivationView { row, cells, levels })
 }
 
 /// Changes an activation's description or planned times.

@@ -41,6 +41,25 @@ pub fn parse_time(raw: &str, tz: chrono_tz::Tz, field: &str, errors: &mut Vec<Fi
     crate::domain::time::parse(raw, tz).map_err(|m| errors.push(FieldError::new(field, m))).ok()
 }
 
+/// Parses a pollutant name (`PM2.5` and `pm2_5` alike), pushing a problem naming `field` when it is none.
+pub fn parse_pollutant(raw: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<crate::domain::aqi::Pollutant> {
+    let parsed = crate::domain::aqi::Pollutant::parse(raw);
+    if parsed.is_none() {
+        errors.push(FieldError::new(field, "one of so2, no2, co, o3, pm10, pm2_5"));
+    }
+    parsed
+}
+
+/// An image from the object store, for callers who may see it: cached privately, its digest as the ETag.
+pub fn image(media_type: String, sha256: &str, bytes: actix_web::web::Bytes) -> actix_web::HttpResponse {
+    use actix_web::http::header;
+    actix_web::HttpResponse::Ok()
+        .content_type(media_type)
+        .insert_header((header::CACHE_CONTROL, "private, max-age=86400, immutable"))
+        .insert_header((header::ETAG, format!("\"{sha256}\"")))
+        .body(bytes)
+}
+
 /// How many records a write recorded.
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Recorded {

@@ -11,12 +11,12 @@ use crate::auth::Caller;
 use crate::controls::outcome;
 use crate::controls::service::{self, ActRequest, ActivationEdit, Forecast, ListRequest, NewActivation};
 use crate::db::Db;
-use crate::domain::aqi::Pollutant;
 use crate::domain::control::{ControlAction, ControlStatus};
 use crate::domain::time::day_start;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::{
-    IfMatch, Json, Page, PageParams, cursor, double_option, etag, optional_text, parse_time, required_text,
+    IfMatch, Json, Page, PageParams, cursor, double_option, etag, optional_text, parse_pollutant, parse_time,
+    required_text,
 };
 use crate::incidents::Policy;
 
@@ -376,13 +376,8 @@ fn check_forecast(mut forecast: Forecast, field: &str, errors: &mut Vec<FieldErr
             errors.push(FieldError::new(format!("{field}.days[{i}].date"), "appears twice"));
         }
         if let Some(raw) = &day.primary_pollutant {
-            match Pollutant::parse(raw) {
-                Some(p) => day.primary_pollutant = Some(p.as_str().to_owned()),
-                None => errors.push(FieldError::new(
-                    format!("{field}.days[{i}].primary_pollutant"),
-                    "one of so2, no2, co, o3, pm10, pm2_5",
-                )),
-            }
+            let parsed = parse_pollutant(raw, &format!("{field}.days[{i}].primary_pollutant"), errors);
+            day.primary_pollutant = parsed.map(|p| p.as_str().to_owned());
         }
     }
     forecast.days.sort_by_key(|d| d.date);

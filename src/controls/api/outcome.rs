@@ -12,7 +12,7 @@ use crate::db::Db;
 use crate::domain::aqi::Pollutant;
 use crate::domain::incident::percent;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::http::{BulkJson, Recorded};
+use crate::http::{BulkJson, Recorded, parse_pollutant};
 use crate::incidents::Policy;
 
 /// One observed day.
@@ -63,15 +63,9 @@ pub async fn record_observed(
         if day.aqi > 500 {
             errors.push(FieldError::new(format!("days[{i}].aqi"), "must be 0–500"));
         }
-        let pollutant = day.primary_pollutant.as_deref().map(|raw| {
-            Pollutant::parse(raw).ok_or_else(|| {
-                errors.push(FieldError::new(
-                    format!("days[{i}].primary_pollutant"),
-                    "one of so2, no2, co, o3, pm10, pm2_5",
-                ))
-            })
-        });
-        days.push(ObservedDay { date: day.date, aqi: day.aqi, primary_pollutant: pollutant.and_then(Result::ok) });
+        let field = format!("days[{i}].primary_pollutant");
+        let pollutant = day.primary_pollutant.as_deref().and_then(|raw| parse_pollutant(raw, &field, &mut errors));
+        days.push(ObservedDay { date: day.date, aqi: day.aqi, primary_pollutant: pollutant });
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));

@@ -220,9 +220,5 @@ pub async fn photo(
 ) -> Result<HttpResponse, ApiError> {
     let (id, check_in_id) = path.into_inner();
     let (row, bytes) = plans::photo(&db, &storage, caller, id, check_in_id).await?;
-    Ok(HttpResponse::Ok()
-        .content_type(row.photo_media_type.unwrap_or_default())
-        .insert_header((header::CACHE_CONTROL, "private, max-age=86400, immutable"))
-        .insert_header((header::ETAG, format!("\"{}\"", row.photo_sha256.unwrap_or_default())))
-        .body(bytes))
+    Ok(crate::http::image(row.photo_media_type.unwrap_or_default(), &row.photo_sha256.unwrap_or_default(), bytes))
 }

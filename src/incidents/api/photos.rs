@@ -115,9 +115,5 @@ pub async fn download(
     let (id, photo_id) = path.into_inner();
     let id = parse_id(&id)?;
     let (row, bytes) = photos::read(&db, &storage, caller, id, photo_id).await?;
-    Ok(HttpResponse::Ok()
-        .content_type(row.media_type)
-        .insert_header((header::CACHE_CONTROL, "private, max-age=86400, immutable"))
-        .insert_header((header::ETAG, format!("\"{}\"", row.sha256)))
-        .body(bytes))
+    Ok(crate::http::image(row.media_type, &row.sha256, bytes))
 }
